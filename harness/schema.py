@@ -133,10 +133,29 @@ class PredictedClaim(BaseModel):
 
     @field_validator("figures", "dates", mode="before")
     @classmethod
-    def _raw_strings(cls, v: object) -> object:
-        """Accept bare strings ("3,8 juta") as shorthand for {"raw": "3,8 juta"}."""
+    def _lenient_items(cls, v: object, info) -> object:
+        """Bare strings ("3,8 juta") mean {"raw": ...}; unknown keys are dropped; a `value` that is not a
+        number/TIMEX string is what the model asserted, so it replaces `raw` and is scored as unreadable."""
         if v is None:
             return []
-        if isinstance(v, list):
-            return [{"raw": x} if isinstance(x, str) else x for x in v]
-        return v
+        if not isinstance(v, list):
+            return v
+        model = Figure if info.field_name == "figures" else DateRef
+        out = []
+        for x in v:
+            if isinstance(x, str):
+                out.append({"raw": x})
+                continue
+            if not isinstance(x, dict):
+                out.append({"raw": str(x)})
+                continue
+            item = {k: x[k] for k in model.model_fields if k in x and x[k] is not None}
+            item.setdefault("raw", str(x.get("value", "")))
+            if not isinstance(item["raw"], str):
+                item["raw"] = str(item["raw"])
+            try:
+                model.model_validate(item)
+            except ValueError:
+                item = {"raw": str(x.get("value", item.get("raw", "")))}
+            out.append(item)
+        return out

@@ -11,9 +11,13 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
 def _register() -> None:
     """Attach each verb group; one module per area keeps every file readable in one sitting."""
-    from harness.cli import gold
+    from harness.cli import gold, score
 
     app.add_typer(gold.app, name="gold")
+    app.command("score")(score.score)
+    from harness.cli import local_model
+
+    app.add_typer(local_model.app, name="local-model")
 
 
 _register()

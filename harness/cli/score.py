@@ -1,0 +1,57 @@
+"""`harness score`: score a predictions JSONL file against the gold, as a table or as JSON."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from harness import corpus
+from harness.cli._common import run_guarded
+from harness.predictions import read_predictions
+from harness.score import ScoreReport, evaluate
+from harness.score.model import FIELDS
+
+
+def score_table(report: ScoreReport, title: str = "Scores") -> Table:
+    """Per field: strict P/R/F1 with the 95% interval of F1, relaxed F1, and the outcome counts."""
+    t = Table(title=title)
+    for col in ("field", "P", "R", "F1", "F1 95% CI", "relaxed F1", "cor", "par", "inc", "mis", "spu"):
+        t.add_column(col, justify="left" if col == "field" else "right")
+    for f in (*FIELDS, "figures_bound"):
+        s = getattr(report, f)
+        c = s.counts
+        t.add_row(
+            f, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", f"[{s.ci['f1'][0]:.2f}, {s.ci['f1'][1]:.2f}]",
+            f"{s.relaxed.f1:.3f}", *(str(c[k]) for k in ("correct", "partial", "incorrect", "missing", "spurious")),
+        )  # fmt: skip
+    return t
+
+
+def score(
+    predictions: Path = typer.Option(..., "--predictions", help="JSONL, one predicted claim per line."),
+    gold: Path = typer.Option(Path("gold"), "--gold"),
+    seeds: Path = typer.Option(Path("seeds"), "--seeds"),
+    as_json: bool = typer.Option(False, "--json", help="Print the full score object as JSON."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap; same inputs and seed, same output."),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples."),
+) -> None:
+    """Score predictions against the gold: precision, recall, F1 on figures, dates, attribution and claims."""
+
+    def _do() -> ScoreReport:
+        articles = corpus.load_articles(seeds)
+        g = corpus.load_gold(gold, articles)
+        return evaluate(g, read_predictions(predictions), seed=seed, n_boot=n_boot)
+
+    report = run_guarded(_do)
+    if as_json:
+        print(json.dumps(report.model_dump(mode="json"), ensure_ascii=False, indent=1, sort_keys=True))
+        return
+    Console().print(score_table(report))
+    if report.ignored_predictions:
+        print(f"ignored predictions for articles without gold: {report.ignored_predictions}")
+    if any(report.unparsed.values()):
+        print(f"unreadable predicted values (scored as wrong): {report.unparsed}")

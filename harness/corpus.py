@@ -1,0 +1,231 @@
+"""Load articles and gold, check the gold against the article text, and locate every error by file and line.
+
+Articles are the seed files (`seeds/<article_id>.txt`, byte for byte, sha256-pinned). Gold is one YAML file per
+article (`gold/<article_id>.yaml`). Every problem becomes an InputError naming the file and line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+
+from harness.errors import InputError
+from harness.schema import Article, GoldArticle
+
+GOLD_SUFFIXES = (".yaml", ".yml")
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def decode_utf8(data: bytes, file: str) -> str:
+    """Strict UTF-8 decode; a bad byte is reported with the line it sits on."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", file, line) from None
+
+
+def load_article(path: Path) -> Article:
+    data = path.read_bytes()
+    return Article(article_id=path.stem, text=decode_utf8(data, str(path)), sha256=sha256_bytes(data))
+
+
+def load_articles(folder: Path) -> dict[str, Article]:
+    """All `*.txt` files of a folder, keyed by article id (the file stem), in name order."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("no such folder of articles", str(folder))
+    return {p.stem: load_article(p) for p in sorted(folder.glob("*.txt"))}
+
+
+@dataclass(frozen=True)
+class GoldFile:
+    """A parsed gold file and a way back from any field to its line (for error messages)."""
+
+    path: Path
+    article: GoldArticle
+    _root: yaml.Node
+
+    def line_of(self, *loc: str | int) -> int:
+        return _line_of(self._root, loc)
+
+
+def _line_of(node: yaml.Node, loc: Iterable[str | int]) -> int:
+    """1-based line of the YAML node at a pydantic-style location, or of its deepest existing ancestor."""
+    for key in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and 0 <= key < len(node.value):
+            child = node.value[key]
+        if child is None:
+            break
+        node = child
+    return node.start_mark.line + 1
+
+
+def parse_gold_file(path: Path) -> GoldFile:
+    """Read and validate one gold file; YAML, UTF-8 and schema errors come back located."""
+    name = str(path)
+    text = decode_utf8(Path(path).read_bytes(), name)
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = mark.line + 1 if mark else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"invalid YAML: {problem}", name, line) from None
+    if root is None or not isinstance(data, dict):
+        raise InputError("a gold file must be a YAML mapping with article_id, sha256, speakers, claims", name, 1)
+    try:
+        article = GoldArticle.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        where = ".".join(str(p) for p in loc)
+        msg = "missing required field" if err["type"] == "missing" else err["msg"]
+        raise InputError(f"{where}: {msg}", name, _line_of(root, loc)) from None
+    return GoldFile(path=Path(path), article=article, _root=root)
+
+
+def gold_paths(folder: Path) -> list[Path]:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputError("no such gold folder", str(folder))
+    return sorted(p for p in folder.iterdir() if p.suffix in GOLD_SUFFIXES)
+
+
+def check_gold_file(gf: GoldFile, articles: dict[str, Article]) -> None:
+    """The gold agrees with the article text: id and hash, evidence at its offset, raw values inside evidence."""
+    g, name = gf.article, str(gf.path)
+    if g.article_id not in articles:
+        raise InputError(f"unknown article id {g.article_id!r} (no such file in seeds/)", name, gf.line_of("article_id"))
+    art = articles[g.article_id]
+    if g.sha256 != art.sha256:
+        raise InputError(f"sha256 does not match seeds/{g.article_id}.txt ({art.sha256})", name, gf.line_of("sha256"))
+    names = {s.name for s in g.speakers}
+    for i, c in enumerate(g.claims):
+        for j, ev in enumerate(c.evidence):
+            if art.text[ev.start : ev.end] != ev.text:
+                where = "occurs elsewhere" if ev.text in art.text else "is not in the article"
+                raise InputError(
+                    f"claim {c.id}: evidence {ev.text[:40]!r} {where} (not at offset {ev.start})",
+                    name, gf.line_of("claims", i, "evidence", j),
+                )  # fmt: skip
+        spans = [ev.text for ev in c.evidence]
+        for field in ("figures", "dates"):
+            for j, item in enumerate(getattr(c, field)):
+                if not any(item.raw in s for s in spans):
+                    raise InputError(
+                        f"claim {c.id}: raw {field[:-1]} {item.raw!r} is not inside its evidence",
+                        name, gf.line_of("claims", i, field, j, "raw"),
+                    )  # fmt: skip
+        if c.speaker is not None and c.speaker not in names:
+            raise InputError(
+                f"claim {c.id}: speaker {c.speaker!r} is not among the article's speakers",
+                name, gf.line_of("claims", i, "attribution", "speaker"),
+            )  # fmt: skip
+
+
+def load_gold(folder: Path, articles: dict[str, Article]) -> dict[str, GoldArticle]:
+    """Every gold file of a folder, validated and checked; ids unique across the whole gold set."""
+    out: dict[str, GoldArticle] = {}
+    seen: dict[str, str] = {}
+    for path in gold_paths(folder):
+        gf = parse_gold_file(path)
+        check_gold_file(gf, articles)
+        if gf.article.article_id in out:
+            raise InputError(f"second gold file for article {gf.article.article_id}", str(path), gf.line_of("article_id"))
+        for i, c in enumerate(gf.article.claims):
+            if c.id in seen:
+                raise InputError(f"duplicate claim id {c.id!r} (first in {seen[c.id]})", str(path), gf.line_of("claims", i, "id"))
+            seen[c.id] = str(path)
+        out[gf.article.article_id] = gf.article
+    return out
+
+
+def gold_stats(gold: dict[str, GoldArticle]) -> list[dict[str, object]]:
+    """Claims, figures, dates and speakers per article (the speakers that the claims attribute to)."""
+    rows = []
+    for aid, g in sorted(gold.items()):
+        spoken = {c.speaker for c in g.claims if c.speaker}
+        rows.append(
+            {
+                "article_id": aid,
+                "claims": len(g.claims),
+                "figures": sum(len(c.figures) for c in g.claims),
+                "dates": sum(len(c.dates) for c in g.claims),
+                "attributed": sum(1 for c in g.claims if c.speaker),
+                "speakers": len(spoken),
+            }
+        )
+    return rows
+
+
+def gold_to_rows(gold: dict[str, GoldArticle]) -> list[dict[str, object]]:
+    """One row per gold claim, in the column names predictions use too (values as exact decimal strings)."""
+    rows = []
+    for aid, g in sorted(gold.items()):
+        for c in g.claims:
+            rows.append(
+                {
+                    "article_id": aid,
+                    "claim_id": c.id,
+                    "text": c.statement,
+                    "evidence": [e.text for e in c.evidence],
+                    "evidence_start": [e.start for e in c.evidence],
+                    "figures": [
+                        {"raw": f.raw, "value": None if f.value is None else str(f.value), "unit": f.unit,
+                         "approx": f.approx, "qualifier": f.qualifier, "counted": f.counted}
+                        for f in c.figures
+                    ],
+                    "dates": [{"raw": d.raw, "value": d.value, "role": d.role} for d in c.dates],
+                    "speaker": c.speaker,
+                    "attribution_kind": c.attribution.kind,
+                    "cue": c.attribution.cue,
+                }
+            )  # fmt: skip
+    return rows
+
+
+def export_gold(gold: dict[str, GoldArticle], articles: dict[str, Article], out: Path) -> None:
+    """Write the gold as a `datasets.DatasetDict` (splits `claims` and `articles`) that `load_from_disk` opens."""
+    from datasets import Dataset, DatasetDict  # heavy import, only for this verb
+
+    arts = [{"article_id": a.article_id, "text": a.text, "sha256": a.sha256} for a in articles.values() if a.article_id in gold]
+    DatasetDict({"claims": Dataset.from_list(gold_to_rows(gold)), "articles": Dataset.from_list(arts)}).save_to_disk(str(out))
+
+
+def load_articles_dataset(folder: Path) -> dict[str, Article]:
+    """Articles from a `datasets` dataset on disk (a Dataset, or a DatasetDict with an `articles` split)."""
+    from datasets import DatasetDict, load_from_disk
+
+    try:
+        ds = load_from_disk(str(folder))
+    except (FileNotFoundError, ValueError) as exc:
+        raise InputError(f"not a saved datasets dataset: {exc}", str(folder)) from None
+    if isinstance(ds, DatasetDict):
+        if "articles" not in ds:
+            raise InputError("dataset has no 'articles' split", str(folder))
+        ds = ds["articles"]
+    missing = {"article_id", "text"} - set(ds.column_names)
+    if missing:
+        raise InputError(f"dataset lacks columns {sorted(missing)}", str(folder))
+    out = {}
+    for i, row in enumerate(ds):
+        text = row["text"]
+        if not isinstance(text, str):
+            raise InputError(f"row {i}: text is not a string", str(folder))
+        out[str(row["article_id"])] = Article(
+            article_id=str(row["article_id"]), text=text, sha256=sha256_bytes(text.encode("utf-8"))
+        )
+    return out

@@ -1,0 +1,65 @@
+"""Score records: what `evaluate` returns and `harness score --json` prints (field names are a public contract)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+FIELDS = ("figures", "dates", "attribution", "claims")
+
+
+class PRF(BaseModel):
+    precision: float
+    recall: float
+    f1: float
+
+
+class PRFInterval(PRF):
+    ci: dict[str, list[float]] = Field(description="95% bootstrap interval per metric: {'precision': [lo, hi], ...}")
+
+
+class FieldScore(BaseModel):
+    """One field, micro-averaged strict P/R/F1 at the top level; relaxed and macro beside them."""
+
+    precision: float
+    recall: float
+    f1: float
+    ci: dict[str, list[float]]
+    relaxed: PRFInterval
+    macro: dict[str, PRFInterval] = Field(description="mean over articles: {'strict': ..., 'relaxed': ...}")
+    counts: dict[str, int] = Field(description="correct, partial, incorrect, missing, spurious")
+
+
+class ArticleFieldScore(PRF):
+    relaxed: PRF
+    counts: dict[str, int]
+
+
+class Item(BaseModel):
+    """One scored slot or claim: the evidence a report needs to show why it earned what it earned."""
+
+    article_id: str
+    field: str
+    outcome: str
+    error: str | None = None
+    gold_key: str | None = Field(default=None, description="stable id of the gold item (pairs runs for compare)")
+    gold_claim: str | None = None
+    pred_claim: int | None = Field(default=None, description="index of the predicted claim in the article")
+    gold_raw: str | None = None
+    pred_raw: str | None = None
+    gold_value: str | None = None
+    pred_value: str | None = None
+
+
+class ScoreReport(BaseModel):
+    figures: FieldScore
+    dates: FieldScore
+    attribution: FieldScore
+    claims: FieldScore
+    figures_bound: FieldScore = Field(description="a figure counts only with the right value, date and speaker")
+    per_article: dict[str, dict[str, ArticleFieldScore]]
+    errors: dict[str, int] = Field(description="error types over all fields, e.g. scale_flip, misattribution")
+    unparsed: dict[str, int] = Field(description="predicted figures/dates the normalisers could not read")
+    ignored_predictions: dict[str, int] = Field(description="predicted claims per article id absent from the gold")
+    seed: int
+    n_boot: int
+    items: list[Item]

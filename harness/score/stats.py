@@ -1,0 +1,157 @@
+"""Honest error bars: stratified bootstrap intervals and paired comparisons, computed on outcome counts.
+
+Resampling items within an article only changes how many items of each outcome the article has, so a
+bootstrap resample of an article is one multinomial draw over its five outcome counts (exactly the same
+distribution as drawing its items with replacement, at a tiny fraction of the cost). Seeded: the same
+counts and seed give the same numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from harness.score.metrics import COR, INC, MIS, OUTCOMES, PAR, SPU, prf
+
+METRICS = ("precision", "recall", "f1")
+NONE = 5  # a system has no item in this row (e.g. the other system's spurious prediction)
+_Z_POWER = 1.959964 + 0.841621  # two-sided alpha 0.05 and power 0.80
+
+
+def _multinomial(rng: np.random.Generator, counts: np.ndarray, n_boot: int) -> np.ndarray:
+    """(B, S, K) resampled counts: each stratum's n items redrawn from its own outcome frequencies."""
+    counts = np.asarray(counts, dtype=np.int64)
+    n = counts.sum(axis=1)
+    keep = n > 0
+    out = np.zeros((n_boot, *counts.shape), dtype=np.int64)
+    if keep.any():
+        p = counts[keep] / n[keep, None]
+        out[:, keep, :] = rng.multinomial(n[keep], p, size=(n_boot, int(keep.sum())))
+    return out
+
+
+def _chunks(n_boot: int, strata: int, k: int, budget: int = 4_000_000):
+    step = max(1, budget // max(1, strata * k))
+    for lo in range(0, n_boot, step):
+        yield min(step, n_boot - lo)
+
+
+def bootstrap_ci(per_article: np.ndarray, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+    """95% percentile intervals for micro and macro P/R/F1 (strict and relaxed), resampling items within articles.
+
+    Returns {"micro_strict": {"precision": [lo, hi], ...}, "micro_relaxed": ..., "macro_strict": ..., "macro_relaxed": ...}.
+    """
+    per_article = np.asarray(per_article, dtype=np.int64).reshape(-1, 5)
+    rng = np.random.default_rng(seed)
+    micro = {"strict": [], "relaxed": []}
+    macro = {"strict": [], "relaxed": []}
+    for b in _chunks(n_boot, len(per_article), 5):
+        draws = _multinomial(rng, per_article, b)  # (b, S, 5)
+        for kind, vals in prf(draws.sum(axis=1)).items():
+            micro[kind].append(vals)
+        for kind, vals in prf(draws).items():
+            macro[kind].append(vals.mean(axis=1) if per_article.shape[0] else np.zeros((b, 3)))
+    lo_q, hi_q = 100 * (1 - level) / 2, 100 * (1 + level) / 2
+    res = {}
+    for scope, store in (("micro", micro), ("macro", macro)):
+        for kind in ("strict", "relaxed"):
+            vals = np.concatenate(store[kind]) if store[kind] else np.zeros((0, 3))
+            res[f"{scope}_{kind}"] = {
+                m: [float(np.percentile(vals[:, i], lo_q)), float(np.percentile(vals[:, i], hi_q))] if len(vals) else [0.0, 0.0]
+                for i, m in enumerate(METRICS)
+            }  # fmt: skip
+    return res
+
+
+# ---- paired comparison -------------------------------------------------------------------------------------
+
+def joint_counts(pairs_per_article: list[list[tuple[int, int]]]) -> np.ndarray:
+    """(S, 36) counts of joint rows (outcome under A, outcome under B); NONE (5) marks an absent side."""
+    out = np.zeros((len(pairs_per_article), 36), dtype=np.int64)
+    for s, pairs in enumerate(pairs_per_article):
+        for a, b in pairs:
+            out[s, a * 6 + b] += 1
+    return out
+
+
+_TO_A = np.zeros((36, 5))
+_TO_B = np.zeros((36, 5))
+for _t in range(36):
+    _a, _b = divmod(_t, 6)
+    if _a < 5:
+        _TO_A[_t, _a] = 1
+    if _b < 5:
+        _TO_B[_t, _b] = 1
+_SWAP = np.array([(t % 6) * 6 + t // 6 for t in range(36)])
+
+
+def _metric(counts: np.ndarray, metric: str, kind: str) -> np.ndarray:
+    return prf(counts)[kind][..., METRICS.index(metric)]
+
+
+def min_detectable_difference(n_items: int, p: float) -> float:
+    """Smallest difference a paired test at alpha 0.05 with 80% power can expect to detect on n items.
+
+    Normal approximation (z_0.975 + z_0.8) * sqrt(p (1 - p) / n), p clamped to [0.1, 0.9]; see docs/SCORING.md.
+    """
+    if n_items <= 0:
+        return 1.0
+    p = min(0.9, max(0.1, p))
+    return float(_Z_POWER * np.sqrt(p * (1 - p) / n_items))
+
+
+def paired_compare(
+    joint: np.ndarray, metric: str = "f1", kind: str = "strict", n_boot: int = 1000, n_perm: int = 2000, seed: int = 0
+) -> dict:
+    """B minus A on the same gold: difference, paired-bootstrap 95% interval, approximate-randomisation p-value, MDD.
+
+    The bootstrap redraws joint rows within each article (pairing kept); the permutation test swaps A and B
+    row by row with probability 1/2 (Dror et al. 2018), so p = (1 + #{|d_perm| >= |d_obs|}) / (1 + n_perm).
+    """
+    joint = np.asarray(joint, dtype=np.int64).reshape(-1, 36)
+    rng = np.random.default_rng(seed)
+    total = joint.sum(axis=0)
+    a_obs, b_obs = _metric(total @ _TO_A, metric, kind), _metric(total @ _TO_B, metric, kind)
+    diff = float(b_obs - a_obs)
+    boots = []
+    for b in _chunks(n_boot, len(joint), 36):
+        pooled = _multinomial(rng, joint, b).sum(axis=1)  # (b, 36)
+        boots.append(_metric(pooled @ _TO_B, metric, kind) - _metric(pooled @ _TO_A, metric, kind))
+    boot = np.concatenate(boots) if boots else np.zeros(1)
+    swapped = rng.binomial(np.broadcast_to(total, (n_perm, 36)), 0.5)  # rows swapped, per joint type
+    kept = total - swapped
+    perm_counts = kept + swapped[:, _SWAP]  # a swapped row of type (a, b) becomes type (b, a)
+    d_perm = _metric(perm_counts @ _TO_B, metric, kind) - _metric(perm_counts @ _TO_A, metric, kind)
+    p_value = float((1 + np.sum(np.abs(d_perm) >= abs(diff) - 1e-12)) / (1 + n_perm))
+    n_gold = int((total @ _TO_A)[[COR, PAR, INC, MIS]].sum())
+    return {
+        "a": float(a_obs),
+        "b": float(b_obs),
+        "diff": diff,
+        "ci": [float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))],
+        "p_value": p_value,
+        "n_gold": n_gold,
+        "mdd": min_detectable_difference(n_gold, float((a_obs + b_obs) / 2)),
+    }
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (step-down, monotone), for the field x metric grid of a comparison."""
+    order = sorted(range(len(p_values)), key=lambda i: p_values[i])
+    adj = [0.0] * len(p_values)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p_values) - rank) * p_values[i]))
+        adj[i] = running
+    return adj
+
+
+def verdict(result: dict, adjusted_p: float, alpha: float = 0.05) -> str:
+    """Plain words: 'B better', 'A better', or 'not distinguishable on this data'."""
+    lo, hi = result["ci"]
+    if adjusted_p < alpha and (lo > 0 or hi < 0):
+        return "B better" if result["diff"] > 0 else "A better"
+    return "not distinguishable on this data"
+
+
+__all__ = ["bootstrap_ci", "joint_counts", "paired_compare", "holm", "verdict", "min_detectable_difference",
+           "NONE", "OUTCOMES", "COR", "PAR", "INC", "MIS", "SPU"]  # fmt: skip
