@@ -1,0 +1,148 @@
+"""Scoring the real gold against transformed copies of itself (issue: scoring core, done-when 1 and 3)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from harness.predictions import dump_predictions
+from harness.schema import PredictedClaim
+from harness.score import evaluate
+from tests.conftest import run_cli
+
+FIELDS = ("figures", "dates", "attribution", "claims", "figures_bound")
+
+
+def as_predictions(gold, values: bool) -> list[PredictedClaim]:
+    """The gold claims as a model would answer them: raw text only (values=False) or with values too."""
+    out = []
+    for aid, g in sorted(gold.items()):
+        for c in g.claims:
+            out.append(PredictedClaim(
+                article_id=aid, text=c.statement, evidence=[e.text for e in c.evidence],
+                figures=[f.model_dump() if values else {"raw": f.raw} for f in c.figures],
+                dates=[d.model_dump() if values else {"raw": d.raw} for d in c.dates],
+                speaker=c.speaker,
+            ))  # fmt: skip
+    return out
+
+
+@pytest.mark.parametrize("values", [True, False], ids=["with-values", "raw-only"])
+def test_gold_against_itself_is_one_everywhere(gold, values):
+    # raw-only is the stronger check: the normalisers must read every raw string of the gold exactly as the
+    # annotators valued it (value, unit class, approx, qualifier; TIMEX value).
+    r = evaluate(gold, as_predictions(gold, values), n_boot=100)
+    for f in FIELDS:
+        s = getattr(r, f)
+        assert (s.precision, s.recall, s.f1, s.relaxed.f1) == (1.0, 1.0, 1.0, 1.0), (f, s.counts, r.errors)
+        for aid in gold:
+            assert r.per_article[aid][f].f1 == 1.0, (aid, f)
+
+
+def _n_figures(gold) -> int:
+    return sum(len(c.figures) for g in gold.values() for c in g.claims)
+
+
+@pytest.mark.parametrize("k", [1, 3, 7])
+def test_removing_k_figures_gives_recall_n_minus_k_over_n(gold, k):
+    preds = as_predictions(gold, values=False)
+    n = _n_figures(gold)
+    removed = 0
+    for p in preds:  # drop the first figure of the first k claims that have one
+        if removed < k and p.figures:
+            p.figures.pop(0)
+            removed += 1
+    assert removed == k
+    r = evaluate(gold, preds, n_boot=100)
+    # COR = N - k, MIS = k, nothing spurious: R = (N - k) / N, P = 1
+    assert r.figures.recall == pytest.approx((n - k) / n, abs=1e-12)
+    assert r.figures.precision == 1.0
+    assert r.figures.counts["missing"] == k
+
+
+@pytest.mark.parametrize("k", [1, 4])
+def test_adding_k_spurious_figures_gives_precision_n_over_n_plus_k(gold, k):
+    preds = as_predictions(gold, values=False)
+    n = _n_figures(gold)
+    for i in range(k):  # values that occur in no article: 7.777.70x
+        preds[i].figures.append({"raw": f"7.777.70{i}"})
+    preds = [PredictedClaim.model_validate(p.model_dump()) for p in preds]
+    r = evaluate(gold, preds, n_boot=100)
+    # COR = N, SPU = k: P = N / (N + k), R = 1
+    assert r.figures.precision == pytest.approx(n / (n + k), abs=1e-12)
+    assert r.figures.recall == 1.0
+
+
+def test_outlet_instead_of_speaker_is_an_attribution_error(gold):
+    preds = as_predictions(gold, values=False)
+    odo = next(p for p in preds if p.article_id.startswith("000") and p.speaker == "Odo Manuhutu")
+    odo.speaker = "Sindonews"
+    r = evaluate(gold, preds, n_boot=100)
+    pos = sum(1 for g in gold.values() for c in g.claims if c.speaker)
+    # one of POS attributed claims now INC: R = (POS - 1) / POS
+    assert r.attribution.counts["incorrect"] == 1
+    assert r.attribution.recall == pytest.approx((pos - 1) / pos)
+    assert r.errors["outlet_as_speaker"] == 1
+    assert r.figures.f1 == 1.0  # the figures are untouched
+
+
+def test_inference_given_to_the_official_is_spurious_attribution(gold):
+    preds = as_predictions(gold, values=False)
+    inferred = [p for p, c in zip(preds, (c for g in sorted(gold.items()) for c in g[1].claims))
+                if c.attribution.kind == "inference"]  # fmt: skip
+    assert inferred, "the gold has the journalist's inferences (Artinya, ...)"
+    inferred[0].speaker = "Rudy Salahuddin"
+    r = evaluate(gold, preds, n_boot=100)
+    assert r.attribution.counts["spurious"] == 1
+    assert r.errors["speaker_for_unattributed"] == 1
+
+
+def test_score_json_is_byte_identical_for_the_same_seed(tmp_path, gold):
+    path = tmp_path / "p.jsonl"
+    preds = as_predictions(gold, values=False)
+    preds[0].figures = []
+    path.write_text(dump_predictions(preds), encoding="utf-8")
+    a = run_cli("score", "--predictions", str(path), "--json", "--seed", "3", "--n-boot", "300")
+    b = run_cli("score", "--predictions", str(path), "--json", "--seed", "3", "--n-boot", "300")
+    assert a.returncode == 0, a.stderr
+    assert a.stdout == b.stdout
+    out = json.loads(a.stdout)
+    for f in ("figures", "dates", "attribution", "claims"):
+        assert {"precision", "recall", "f1", "ci", "relaxed", "counts"} <= set(out[f])
+    assert "per_article" in out
+
+
+@pytest.mark.parametrize(
+    "line, words",
+    [
+        ("{not json", ["invalid JSON"]),
+        ('{"text": "no article id"}', ["article_id", "missing"]),
+        ("[1, 2]", ["JSON object"]),
+    ],
+)
+def test_malformed_prediction_line_is_named(tmp_path, line, words):
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"article_id": "000_5c7c061acdd0991c", "figures": ["3,8 juta"]}\n\n' + line + "\n", encoding="utf-8")
+    r = run_cli("score", "--predictions", str(path))
+    assert r.returncode == 2
+    assert f"p.jsonl:3:" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    for w in words:
+        assert w in r.stderr
+
+
+def test_non_utf8_predictions_are_named(tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_bytes(b'{"article_id": "000_5c7c061acdd0991c"}\n{"article_id": "\xff"}\n')
+    r = run_cli("score", "--predictions", str(path))
+    assert r.returncode == 2 and "p.jsonl:2:" in r.stderr and "UTF-8" in r.stderr
+
+
+def test_unknown_articles_and_missing_fields_do_not_crash(tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"article_id": "nope"}\n{"article_id": "000_5c7c061acdd0991c", "figures": [{"raw": "??"}], "dates": ["kapan-kapan"]}\n', encoding="utf-8")
+    r = run_cli("score", "--predictions", str(path), "--json", "--n-boot", "50")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["ignored_predictions"] == {"nope": 1}
+    assert out["unparsed"] == {"figures": 1, "dates": 1}
