@@ -80,13 +80,13 @@ def test_unknown_article_id(tmp_path):
 
 
 def test_evidence_not_in_article(tmp_path):
-    folder = _break(tmp_path, "27 juta", "72 juta")
+    folder = _break(tmp_path, 'menyampaikan optimistis untuk mencapai target 30 juta', 'menyampaikan optimistis untuk mencapai target 31 juta')
     _assert_input_error(folder, None, "evidence", "not in the article")
 
 
 def test_raw_figure_not_inside_evidence(tmp_path):
-    folder = _break(tmp_path, 'raw: "27 juta"', 'raw: "28 juta"')
-    _assert_input_error(folder, _line_of(folder, 'raw: "28 juta"'), "not inside its evidence")
+    folder = _break(tmp_path, 'raw: "30 juta"', 'raw: "31 juta"')
+    _assert_input_error(folder, _line_of(folder, 'raw: "31 juta"'), "not inside its evidence")
 
 
 def test_duplicate_claim_id(tmp_path):

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from harness.predictions import dump_predictions
-from harness.schema import PredictedClaim
+from harness.schema import Figure, PredictedClaim
 from harness.score import evaluate
 from tests.conftest import run_cli
 
@@ -66,8 +66,7 @@ def test_adding_k_spurious_figures_gives_precision_n_over_n_plus_k(gold, k):
     preds = as_predictions(gold, values=False)
     n = _n_figures(gold)
     for i in range(k):  # values that occur in no article: 7.777.70x
-        preds[i].figures.append({"raw": f"7.777.70{i}"})
-    preds = [PredictedClaim.model_validate(p.model_dump()) for p in preds]
+        preds[i].figures.append(Figure(raw=f"7.777.70{i}"))
     r = evaluate(gold, preds, n_boot=100)
     # COR = N, SPU = k: P = N / (N + k), R = 1
     assert r.figures.precision == pytest.approx(n / (n + k), abs=1e-12)

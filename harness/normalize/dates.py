@@ -1,0 +1,305 @@
+"""Dates: Indonesian (and English) date phrases to TIMEX-style values cut to their stated granularity.
+
+dateparser does the reading; our own rules handle what it misses: anchor words kept as the role ("per",
+"sejak", "hingga", "pada"), noise words, weekday names and typos in front of numeric dates ("Ranu 8/3/23"),
+quarters and halves. Pure functions; nothing here raises on text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+
+__all__ = ["NormDate", "parse_date", "timex_relation"]
+
+_MAX_LEN = 160  # longer text is a sentence, not a date phrase; dateparser is slow on it
+
+
+@dataclass(frozen=True)
+class NormDate:
+    """A date phrase's TIMEX value ("2023-12", "XXXX-02-10"), granularity, anchor role and "now" flag."""
+
+    value: str | None
+    granularity: str | None  # "year" | "quarter" | "half" | "month" | "day"
+    role: str | None = None  # "point" | "as_of" | "since" | "until"
+    deictic_now: bool = False  # "saat ini", "sekarang", "now": anchored to the publication date
+
+
+UNPARSED = NormDate(value=None, granularity=None, role=None, deictic_now=False)
+
+_ANCHOR = re.compile(
+    r"^(?P<w>sampai\s+dengan|s\.\s?d\.?|s/d|sampai|hingga|until|till|through|up\s+to|as\s+of|per|sejak|"
+    r"dimulai|mulai|since|starting|from|pada|tanggal|tgl\.?|di|on|in)(?!\w)\s*",
+)
+_ROLES = {
+    "sampai dengan": "until", "s.d.": "until", "s.d": "until", "s. d.": "until", "s. d": "until", "s/d": "until",
+    "sampai": "until", "hingga": "until", "until": "until", "till": "until", "through": "until", "up to": "until",
+    "as of": "as_of", "per": "as_of",
+    "sejak": "since", "dimulai": "since", "mulai": "since", "since": "since", "starting": "since", "from": "since",
+}  # everything else in _ANCHOR ("pada", "di", "tanggal", "on", "in") is a point
+_MONTHS = (  # month names dateparser knows; listed here to recognise "10 Februari lalu" and "Desember tahun ini"
+    "januari februari pebruari maret april mei juni juli agustus september oktober november nopember desember "
+    "january february march may june july august october december"
+).split()
+_MONTH = "|".join(sorted(_MONTHS + ["jan", "feb", "mar", "apr", "jun", "jul", "agu", "agt", "ags", "aug",
+                               "sep", "sept", "okt", "oct", "nov", "des", "dec"], key=len, reverse=True))
+_NOISE = re.compile(
+    rf"^(?:awal|akhir|pertengahan|medio|sepanjang|selama|early|late|mid|end\s+of|the|of|during|throughout|"
+    rf"(?:bulan|tahun|year)(?=\s+(?:\d|(?:{_MONTH})\b)))(?!\w)[\s,-]*"
+)
+_TRAILING_LALU = re.compile(rf"(?<=\w)\s+lalu$")
+_WEEKDAY = re.compile(
+    r"^(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"sunday)(?!\w)[\s,]*(?=.*\d)"
+)
+_NOW = re.compile(
+    r"^(?:(?P<asof>hingga|sampai|per|as\s+of|up\s+to|until)\s+)?"
+    r"(?:saat\s+ini|sekarang|kini|dewasa\s+ini|now|currently|at\s+present|present|(?P<todate>to\s+date|so\s+far))$"
+)
+_NAMELY = re.compile(r"[,;]?\s*\b(?:yakni|yaitu|namely|i\.e\.)(?!\w)\s*")
+_REL_YEAR = re.compile(r"\s*\btahun\s+(ini|depan|berikutnya|lalu|kemarin|sebelumnya)$")
+_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?!\d)")
+_MONTH_YEAR = re.compile(r"(?<![\d/])(\d{1,2})/(\d{4})(?![\d/])")
+_DMY = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})(?:\2(\d{4}|\d{2}))?(?![\d/.-]|,\d)")
+_ORD = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4, "pertama": 1, "kedua": 2,
+        "ketiga": 3, "keempat": 4, "first": 1, "second": 2, "third": 3, "fourth": 4}
+_ORDS = "iv|iii|ii|i|[1-4]|pertama|kedua|ketiga|keempat|first|second|third|fourth"
+_YEAR_TAIL = r"(?:\s*[-/,]?\s*(?:tahun\s+|of\s+|th\.?\s+)?(\d{4}))?"
+_QUARTER = re.compile(rf"\b(?:kuartal|kwartal|triwulan|quarter|q|tw)\s*-?\s*({_ORDS})\b{_YEAR_TAIL}"
+                      rf"|\b(first|second|third|fourth)\s+quarter\b{_YEAR_TAIL}")
+_HALF = re.compile(rf"\b(?:semester|paruh|h)\s*-?\s*({_ORDS})\b{_YEAR_TAIL}|\b(first|second)\s+half\b{_YEAR_TAIL}")
+_TIMEX_QH = re.compile(r"^(\d{4}|xxxx)-?([qh])([1-4])$")
+_TIMEX = re.compile(r"^(\d{4}|XXXX)(?:-(?:(\d{2})(?:-(\d{2}))?|Q([1-4])|H([12])))?$")
+
+
+def _published(published: str | None) -> tuple[str, str, int, tuple[datetime, ...]] | None:
+    """Publication date as (TIMEX, granularity, year, reference datetimes spanning what it leaves open)."""
+    if not isinstance(published, str):
+        return None
+    m = _ISO.match(published.strip()) or re.match(r"^(\d{4})()()(?!\d)", published.strip())
+    if not m:
+        return None
+    try:
+        y = int(m.group(1))
+        if m.group(3):
+            d = datetime(y, int(m.group(2)), int(m.group(3)))
+            return f"{y:04d}-{d.month:02d}-{d.day:02d}", "day", y, (d,)
+        if m.group(2):
+            mo = int(m.group(2))
+            return f"{y:04d}-{mo:02d}", "month", y, (datetime(y, mo, 2), datetime(y, mo, 27))
+        return f"{y:04d}", "year", y, (datetime(y, 1, 15), datetime(y, 11, 15))
+    except ValueError:
+        return None
+
+
+# Without a publication date, two far-off leap years stand in as references: a part that follows the reference
+# came from it, not from the text (so "10 Februari" -> "XXXX-02-10" and "tahun lalu" -> unresolved).
+_SENTINELS = (datetime(1804, 1, 15), datetime(1808, 11, 15))
+
+
+@lru_cache(maxsize=64)
+def _parser(base: datetime):
+    """One DateDataParser per reference date (construction is slow; the scorer calls parse_date thousands of times)."""
+    from dateparser.date import DateDataParser
+
+    settings = {"DATE_ORDER": "DMY", "PREFER_LOCALE_DATE_ORDER": False, "PREFER_DATES_FROM": "current_period",
+                "RELATIVE_BASE": base}
+    return DateDataParser(languages=["id", "en"], settings=settings)
+
+
+def _ymd(y: int | None, mo: int | None = None, d: int | None = None) -> str | None:
+    """TIMEX string for a validated (year, month, day); None when the date does not exist."""
+    try:
+        date(2000 if y is None else y, mo or 1, d or 1)  # 2000 is a leap year: "29/2" stays valid without a year
+    except ValueError:
+        return None
+    out = "XXXX" if y is None else f"{y:04d}"
+    if mo:
+        out += f"-{mo:02d}"
+    if d:
+        out += f"-{d:02d}"
+    return out
+
+
+def _rules(s: str, year: int | None) -> tuple[str, str] | None:
+    """Numeric dates, quarters and halves, read by hand (DMY order; a two-digit year is 20yy below 70).
+
+    None: no rule applies (dateparser may try); ("", ""): the text is known not to be a date.
+    """
+    if m := _TIMEX_QH.match(s):
+        return f"{m.group(1).upper()}-{m.group(2).upper()}{m.group(3)}", "quarter" if m.group(2) == "q" else "half"
+    for rx, kind in ((_QUARTER, "Q"), (_HALF, "H")):
+        if m := rx.search(s):
+            n = _ORD[(m.group(1) or m.group(3)).lower()]
+            if kind == "H" and n > 2:
+                continue
+            y = m.group(2) or m.group(4)
+            y = int(y) if y else year
+            return f"{'XXXX' if y is None else f'{y:04d}'}-{kind}{n}", "quarter" if kind == "Q" else "half"
+    if m := _ISO.search(s):
+        v = _ymd(int(m.group(1)), int(m.group(2)), int(m.group(3)) if m.group(3) else None)
+        return (v, "day" if m.group(3) else "month") if v else None
+    if m := _MONTH_YEAR.search(s):
+        v = _ymd(int(m.group(2)), int(m.group(1)))
+        return (v, "month") if v else None
+    if m := _DMY.search(s):
+        if m.group(4) is None and m.group(2) != "/":
+            return ("", "")  # "10.30", "3-4": a clock time or a range, not a date
+        y = m.group(4)
+        if y is None:
+            y = year
+        elif len(y) == 2:
+            y = 2000 + int(y) if int(y) < 70 else 1900 + int(y)
+        v = _ymd(int(y) if y is not None else None, int(m.group(3)), int(m.group(1)))
+        return (v, "day") if v else None
+    return None
+
+
+def _truncate(obj: datetime, period: str | None) -> tuple[tuple[int, ...], str] | None:
+    if period == "year":
+        return (obj.year,), "year"
+    if period == "quarter":
+        return (obj.year, (obj.month - 1) // 3 + 1), "quarter"
+    if period == "month":
+        return (obj.year, obj.month), "month"
+    if period in ("day", "time"):
+        return (obj.year, obj.month, obj.day), "day"
+    return None  # "week": no TIMEX value at our granularities
+
+
+def _via_dateparser(s: str, bases: tuple[datetime, ...], known_year: bool) -> tuple[str, str] | None:
+    results = []
+    for base in bases:
+        data = _parser(base).get_date_data(s)
+        if data is None or data.date_obj is None:
+            return None
+        cut = _truncate(data.date_obj, data.period)
+        if cut is None:
+            return None
+        results.append(cut)
+    parts, gran = results[0]
+    if any(r != results[0] for r in results[1:]):
+        # Differing results came from the reference date. Without a publication date, a year that merely
+        # followed the sentinel reference is "unknown" while month and day stay known.
+        if known_year or gran == "year":
+            return None
+        if not all(r[1] == gran and r[0][0] == b.year and r[0][1:] == parts[1:] for r, b in zip(results, bases)):
+            return None
+        parts = (None,) + parts[1:]
+    if gran == "quarter":
+        y = "XXXX" if parts[0] is None else f"{parts[0]:04d}"
+        return f"{y}-Q{parts[1]}", "quarter"
+    v = _ymd(*parts)
+    return (v, gran) if v else None
+
+
+def _clean(raw: str) -> str:
+    s = unicodedata.normalize("NFKC", raw).casefold()
+    s = re.sub(r"[()\[\]{}\"“”]", " ", s)
+    s = " ".join(s.split()).strip(" ,.;:")
+    return s
+
+
+@lru_cache(maxsize=8192)
+def _parse(raw: str, published: str | None) -> NormDate:
+    s = _clean(raw)
+    if not s or len(s) > _MAX_LEN:
+        return UNPARSED
+    pub = _published(published)
+    role = None
+    for _ in range(8):  # strip anchors and noise in front, keeping the first anchor as the role
+        if m := _ANCHOR.match(s):
+            word = " ".join(m.group("w").split())
+            role = role or _ROLES.get(word, "point")
+        elif not (m := _NOISE.match(s)):
+            break
+        s = s[m.end():].strip(" ,")
+    if m := _NOW.match(s):
+        if m.group("asof") or m.group("todate") or role == "until":
+            role = "as_of"
+        if pub is None:
+            return NormDate(None, None, role, True)
+        return NormDate(pub[0], pub[1], role, True)
+    if (m := _NAMELY.search(s)) and s[m.end():]:  # "tahun depan, yakni 2023": the explicit restatement wins
+        named = _parse(s[m.end():], published)
+        if named.value is not None:
+            return NormDate(named.value, named.granularity, role or named.role, named.deictic_now)
+        s = s[:m.start()].strip(" ,")
+    if re.search(rf"(?:\b(?:{_MONTH})|\d)\s+lalu$", s):
+        s = _TRAILING_LALU.sub("", s)  # "10 Februari lalu": "last 10 February"; "tahun lalu" is left alone
+    s = re.sub(r"(?<=\d{4})\s+ini$", "", s)  # "2022 ini": "this 2022"
+    if (m := _REL_YEAR.search(s)) and m.start() > 0:  # "Desember tahun ini": month of a relative year
+        shift = {"ini": 0, "depan": 1, "berikutnya": 1, "lalu": -1, "kemarin": -1, "sebelumnya": -1}[m.group(1)]
+        s = (s[:m.start()] + (f" {pub[2] + shift}" if pub else "")).strip()
+    s = _WEEKDAY.sub("", s)
+    year = pub[2] if pub else None
+    got = _rules(s, year)
+    if got is None and re.search(r"[a-z0-9]", s):
+        got = _via_dateparser(s, pub[3] if pub else _SENTINELS, known_year=pub is not None)
+    if not got or not got[0]:
+        return NormDate(None, None, role, False)
+    return NormDate(got[0], got[1], role, False)
+
+
+def parse_date(raw: str, published: str | None = None) -> NormDate:
+    """A date phrase's TIMEX value, granularity and anchor role ("Per Maret 2023" -> "2023-03", as_of).
+
+    Relative or year-less dates are anchored to `published` ("2023-03-08", "2023-03" or "2023") when given;
+    without it a missing year is "XXXX" and a relative date stays unresolved. Never raises.
+    """
+    if not isinstance(raw, str):
+        return UNPARSED
+    if published is not None and not isinstance(published, str):
+        published = None
+    try:
+        return _parse(raw, published)
+    except Exception:  # noqa: BLE001 - dateparser on odd text: unparsed, never a crash
+        return UNPARSED
+
+
+def _interval(value: str | None) -> tuple[int | None, int, int] | None:
+    """A TIMEX value as (year or None, first and last month*100+day it covers)."""
+    if not isinstance(value, str):
+        return None
+    m = _TIMEX.match(value.strip().upper())
+    if not m:
+        return None
+    year = None if m.group(1) == "XXXX" else int(m.group(1))
+    mo, d, q, h = (int(g) if g else None for g in m.group(2, 3, 4, 5))
+    if mo is not None and not 1 <= mo <= 12 or d is not None and not 1 <= d <= 31:
+        return None
+    if d:
+        return year, mo * 100 + d, mo * 100 + d
+    if mo:
+        return year, mo * 100 + 1, mo * 100 + 31
+    if q:
+        return year, (3 * q - 2) * 100 + 1, 3 * q * 100 + 31
+    if h:
+        return year, (6 * h - 5) * 100 + 1, 6 * h * 100 + 31
+    return year, 101, 1231
+
+
+def _contains(a: tuple[int | None, int, int], b: tuple[int | None, int, int]) -> bool:
+    return (a[0] is None or a[0] == b[0]) and a[1] <= b[1] and b[2] <= a[2]
+
+
+def timex_relation(gold: str, pred: str) -> str:
+    """How a predicted TIMEX value relates to the gold one: "exact" | "coarser" | "finer" | "different".
+
+    "coarser": pred covers gold ("2023" for "2023-12-04"); "finer": pred lies inside gold. An unknown year
+    ("XXXX-02-10") is consistent with any year. Unreadable values are "different".
+    """
+    g, p = _interval(gold), _interval(pred)
+    if g is None or p is None:
+        return "different"
+    if g == p:
+        return "exact"
+    g_has_p, p_has_g = _contains(g, p), _contains(p, g)
+    if p_has_g and not g_has_p:
+        return "coarser"
+    if g_has_p and not p_has_g:
+        return "finer"
+    return "different"
