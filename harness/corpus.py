@@ -112,6 +112,9 @@ def check_gold_file(gf: GoldFile, articles: dict[str, Article]) -> None:
     art = articles[g.article_id]
     if g.sha256 != art.sha256:
         raise InputError(f"sha256 does not match seeds/{g.article_id}.txt ({art.sha256})", name, gf.line_of("sha256"))
+    for j, ev in enumerate(g.noise):
+        if art.text[ev.start : ev.end] != ev.text:
+            raise InputError(f"noise span {ev.text[:40]!r} is not at offset {ev.start}", name, gf.line_of("noise", j))
     names = {s.name for s in g.speakers}
     for i, c in enumerate(g.claims):
         for j, ev in enumerate(c.evidence):

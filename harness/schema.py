@@ -96,6 +96,7 @@ class GoldArticle(_Strict):
     sha256: str
     published: str | None = Field(default=None, description="publication date (TIMEX) when the article states it")
     speakers: list[Speaker] = Field(default_factory=list)
+    noise: list[Evidence] = Field(default_factory=list, description="scraped spans that are not the article's content")
     claims: list[GoldClaim]
 
 
