@@ -5,7 +5,8 @@ Both sides go through the same normalisers (harness.normalize); gold slots keep 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
@@ -26,6 +27,10 @@ class FigureSlot:
     unit: str | None  # unit class: count (persons are counted too), percent, idr
     approx: bool
     qualifier: str | None
+    key: str | None = field(default=None, compare=False)  # digits without scale, see figure_key
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", _digits(self.value))
 
 
 @dataclass(frozen=True)
@@ -46,32 +51,45 @@ def _parse_date(raw: str, published: str | None):
 
 
 def figure_slot(f: Figure, trust_fields: bool) -> FigureSlot:
+    return _figure_slot(f.raw, f.value, f.unit, f.approx, f.qualifier, trust_fields)
+
+
+@lru_cache(maxsize=65536)
+def _figure_slot(raw, value, unit, approx, qualifier, trust_fields: bool) -> FigureSlot:
     """Gold (trust_fields=True) keeps the annotated value/unit/approx/qualifier; a prediction fills gaps from `raw`."""
-    parsed = _parse_figure(f.raw)
     if trust_fields:
-        return FigureSlot(f.raw, f.value, UNIT_CLASS.get(f.unit), f.approx, f.qualifier)
-    value = f.value if f.value is not None else parsed.value
-    unit = f.unit if f.unit is not None else parsed.unit
-    return FigureSlot(f.raw, value, UNIT_CLASS.get(unit), f.approx or parsed.approx, f.qualifier or parsed.qualifier)
+        return FigureSlot(raw, value, UNIT_CLASS.get(unit), approx, qualifier)
+    parsed = _parse_figure(raw)
+    value = value if value is not None else parsed.value
+    unit = unit if unit is not None else parsed.unit
+    return FigureSlot(raw, value, UNIT_CLASS.get(unit), approx or parsed.approx, qualifier or parsed.qualifier)
 
 
 def date_slot(d: DateRef, published: str | None, trust_fields: bool) -> DateSlot | None:
     """None for a deictic "now" ("saat ini"): it says nothing beyond the publication date, so it is not scored."""
-    parsed = _parse_date(d.raw, published)
+    return _date_slot(d.raw, d.value, d.role, published, trust_fields)
+
+
+@lru_cache(maxsize=65536)
+def _date_slot(raw, value, role, published, trust_fields: bool) -> DateSlot | None:
     if trust_fields:
-        return DateSlot(d.raw, d.value, d.role)
-    if parsed.deictic_now and d.value is None:
+        return DateSlot(raw, value, role)
+    parsed = _parse_date(raw, published)
+    if parsed.deictic_now and value is None:
         return None
-    return DateSlot(d.raw, d.value if d.value is not None else parsed.value, d.role or parsed.role)
+    return DateSlot(raw, value if value is not None else parsed.value, role or parsed.role)
+
+
+def _digits(value: Decimal | None) -> str | None:
+    if value is None or not value.is_finite():
+        return None
+    digits = value.normalize().as_tuple().digits
+    return "".join(map(str, digits)).rstrip("0") or "0"
 
 
 def figure_key(slot: FigureSlot) -> str | None:
     """Digits without scale: equal keys are the only pairs that can earn credit (3,8 juta ~ 38 juta ~ 3800000)."""
-    value = slot.value
-    if value is None:
-        return None
-    digits = value.normalize().as_tuple().digits
-    return "".join(map(str, digits)).rstrip("0") or "0"
+    return slot.key
 
 
 @lru_cache(maxsize=65536)
@@ -91,9 +109,12 @@ def judge_figure(g: FigureSlot, p: FigureSlot) -> tuple[int, str | None]:
     return INC, "wrong_value"
 
 
-def date_key(slot: DateSlot) -> int:
-    """Any two dates may earn credit ("XXXX-02-10" is consistent with any year), so all pairs are candidates."""
-    return 0
+WILDCARD = "XXXX"  # a year-less date ("XXXX-02-10") may match a date of any year
+
+
+def date_key(slot: DateSlot) -> str | None:
+    """The year: only dates of the same year (or a year-less one) can earn credit together."""
+    return slot.value[:4] if slot.value else None
 
 
 @lru_cache(maxsize=65536)
@@ -117,16 +138,17 @@ def credit(outcome: int) -> float:
 
 
 def judge_speaker(
-    gold: str | None, pred: str | None, speakers: list[Speaker]
+    gold: str | None, pred: str | None, speakers: list[Speaker], resolve: Callable[[str], str | None] | None = None
 ) -> tuple[int | None, str | None]:
-    """Attribution of an aligned claim pair; None outcome when neither side names a speaker (nothing to score)."""
+    """Attribution of an aligned claim pair; None outcome when neither side names a speaker (nothing to score).
+    `resolve` maps a predicted name to a canonical one (default: resolve_speaker over `speakers`)."""
     if gold is None and not pred:
         return None, None
     if gold is None:
         return SPU, "outlet_as_speaker" if is_outlet(pred) else "speaker_for_unattributed"
     if not pred:
         return MIS, None
-    resolved = resolve_speaker(pred, speakers)
+    resolved = resolve(pred) if resolve else resolve_speaker(pred, speakers)
     if resolved == gold:
         return COR, None
     if is_outlet(pred):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import BaseModel, Field
 
 FIELDS = ("figures", "dates", "attribution", "claims")
@@ -29,21 +31,31 @@ class FieldScore(BaseModel):
     counts: dict[str, int] = Field(description="correct, partial, incorrect, missing, spurious")
 
 
-class ArticleFieldScore(PRF):
-    relaxed: PRF
+@dataclass(slots=True)
+class ArticleFieldScore:
+    """One field of one article (a dataclass: a large benchmark has tens of thousands)."""
+
+    precision: float
+    recall: float
+    f1: float
+    relaxed: dict[str, float]
     counts: dict[str, int]
 
 
-class Item(BaseModel):
-    """One scored slot or claim: the evidence a report needs to show why it earned what it earned."""
+@dataclass(slots=True)
+class Item:
+    """One scored slot or claim: the evidence a report needs to show why it earned what it earned.
+
+    A plain dataclass (not a pydantic model): a large benchmark scores millions of them.
+    """
 
     article_id: str
     field: str
     outcome: str
     error: str | None = None
-    gold_key: str | None = Field(default=None, description="stable id of the gold item (pairs runs for compare)")
+    gold_key: str | None = None  # stable id of the gold item: pairs two runs' items for a comparison
     gold_claim: str | None = None
-    pred_claim: int | None = Field(default=None, description="index of the predicted claim in the article")
+    pred_claim: int | None = None  # index of the predicted claim within its article
     gold_raw: str | None = None
     pred_raw: str | None = None
     gold_value: str | None = None
