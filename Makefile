@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HARNESS := $(VENV)/bin/harness
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install local-model bench clean
+.PHONY: run test install local-model chromium bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +25,11 @@ run: local-model
 	$(HARNESS) gold check
 	$(HARNESS) run
 
-test: local-model
+# Debian's headless Chromium renders the HTML report in the report tests (installed once, when missing).
+chromium:
+	command -v chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
+
+test: local-model chromium
 	$(PY) -m pytest -q -p no:cacheprovider
 
 bench: $(STAMP)

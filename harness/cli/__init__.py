@@ -18,6 +18,16 @@ def _register() -> None:
     from harness.cli import local_model
 
     app.add_typer(local_model.app, name="local-model")
+    from harness.cli import cache, run
+
+    app.command("run")(run.run)
+    app.add_typer(cache.app, name="cache")
+    from harness.cli import report as report_cli
+
+    app.command("report")(report_cli.report)
+    app.command("compare")(report_cli.compare)
+    app.command("gate")(report_cli.gate)
+    app.command("leaderboard")(report_cli.leaderboard)
 
 
 _register()

@@ -1,0 +1,121 @@
+"""Every benchmark in one go (`make bench`): runs each as its own process, prints one table with the machine it ran
+on, and writes it to benchmarks/results.md.
+
+Takes about 6-8 minutes on 2 cores, most of it the embedded model's fresh run (`--embedded recorded` reads the
+committed answers instead, `--embedded skip` leaves it out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def machine() -> dict[str, str]:
+    cpu = "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    ram = "?"
+    try:
+        meminfo = Path("/proc/meminfo").read_text().splitlines()
+        kb = next(int(ln.split()[1]) for ln in meminfo if ln.startswith("MemTotal"))
+        ram = f"{kb / 2**20:.1f} GiB"
+    except (OSError, StopIteration):
+        pass
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() or str(os.cpu_count())
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    return {"nproc": nproc, "cpu": cpu, "ram": ram, "python": platform.python_version(),
+            "commit": commit.strip() or "?", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}  # fmt: skip
+
+
+def bench(script: str, *args: str) -> list[dict]:
+    """Run one benchmark script; its JSON lines (stderr passed through so a failure shows)."""
+    print(f"running {script} {' '.join(args)}", file=sys.stderr, flush=True)
+    r = subprocess.run([sys.executable, str(HERE / script), *args], cwd=ROOT, capture_output=True, text=True)
+    rows = [json.loads(ln) for ln in r.stdout.splitlines() if ln.startswith("{")]
+    if r.returncode != 0:
+        rows.append({"bench": script, "error": (r.stderr.strip().splitlines() or ["failed"])[-1][:160]})
+    return rows
+
+
+def table(rows: list[dict]) -> list[tuple[str, str, str, str, str, str]]:
+    """(benchmark, case, measured, floor or target, ratio, detail) per row."""
+    out = []
+    for r in rows:
+        b = r.get("bench", "?")
+        if "error" in r or "skipped" in r:
+            out.append((b, "-", "-", "-", "-", r.get("error") or r.get("skipped")))
+        elif b == "throughput":
+            out.append((b, f"{r['articles']} articles, concurrency {r['concurrency']}", f"{r['wall_s']} s",
+                        f"floor {r['floor_s']} s", f"{r['wall_ratio']}x",
+                        f"request phase {r['api_s']} s ({r['api_ratio']}x); plain asyncio client "
+                        f"{r['plain_client_ratio']}x; in flight {r['peak_in_flight']}; "
+                        f"startup and the rest {round(r['wall_s'] - r['api_s'], 2)} s"))  # fmt: skip
+        elif b == "warm_cache":
+            asked = r.get("endpoint_requests", r["requests"])
+            out.append((b, f"5 seed articles, {r['case']}", f"{r['total_s']} s", "target 2 s",
+                        f"{round(r['total_s'] / 2, 2)}x", f"run {r['run_s']} s + report {r['report_s']} s; "
+                        f"{r['hits']}/{r['samples']} from cache; {asked} requests"))  # fmt: skip
+        elif b == "embedded" and r.get("summary"):
+            out.append((b, f"{r['articles']} articles, {r['n_threads']} threads ({r['source']})", f"{r['actual_s']} s",
+                        f"floor {r['floor_full_s']} s (prefix reuse {r['floor_prefix_s']} s)",
+                        f"{r['ratio_full']}x ({r['ratio_prefix']}x)",
+                        f"prompt {r['prompt_tok_per_s']} tok/s, generation {r['gen_tok_per_s']} tok/s; "
+                        f"{r['prompt_tokens']} prompt, {r['output_tokens']} output tokens "
+                        f"({r['output_tokens_per_article']} per article)"))  # fmt: skip
+        elif b == "embedded":
+            out.append((b, f"  {r['article_id']}", f"{r['latency_s']} s", "", "",
+                        f"{r['prompt_tokens']} prompt, {r['completion_tokens']} output tokens"
+                        + (" (cut at max_tokens)" if r.get("truncated") else "")))  # fmt: skip
+        elif b == "scoring" and "articles" in r:
+            out.append((b, f"{r['articles']} articles x {r['claims_per_side']} claims", f"{r['seconds']} s",
+                        "10,000 in < 10 s", "", f"figures F1 {r['figures_f1']}"))  # fmt: skip
+        elif b == "scoring":
+            out.append((b, f"doubling {r['doubling']}", f"time x{r['time_ratio']}", "at most x2.2", "", ""))
+    return out
+
+
+def render(m: dict[str, str], rows: list[tuple[str, ...]]) -> str:
+    head = ("benchmark", "case", "measured", "floor / target", "ratio", "detail")
+    lines = [f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram']} RAM; Python {m['python']}; "
+             f"commit {m['commit']}; {m['date']}.", "",
+             "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]  # fmt: skip
+    lines += ["| " + " | ".join(str(c).replace("|", "/") for c in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--embedded", choices=["fresh", "recorded", "skip"], default="fresh")
+    ap.add_argument("--articles", default="500", help="articles for the throughput benchmark")
+    ap.add_argument("--out", type=Path, default=HERE / "results.md")
+    args = ap.parse_args()
+    rows: list[dict] = []
+    rows += bench("bench_throughput.py", "--articles", args.articles, "--concurrency", "10", "50", "100")
+    rows += bench("bench_warm_cache.py")
+    if args.embedded != "skip":
+        rows += bench("bench_embedded.py", *(["--from-recorded"] if args.embedded == "recorded" else []))
+    rows += bench("bench_scoring.py", "--sizes", "5000", "10000")
+    text = render(machine(), table(rows))
+    print(text)
+    args.out.write_text("# Benchmark results\n\nWritten by `make bench` (benchmarks/run_all.py); what each row "
+                        "measures is in benchmarks/README.md.\n\n" + text, encoding="utf-8")  # fmt: skip
+    print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""`harness run`: prompts x models x articles in one command — extract (cache first), score, record, print."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from harness.cli._common import run_guarded
+from harness.errors import InputError
+from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR
+
+# Options shared with `harness cache explain` (the same flags name the same cache key).
+PROMPT = typer.Option(None, "--prompt", help="Prompt id in --prompts-dir or a YAML path; repeatable. (default: guided)")
+MODEL = typer.Option(None, "--model", help="Model name; repeatable. Required with an endpoint; the embedded model's alias otherwise.")
+ARTICLES = typer.Option(None, "--articles", help="Other articles: a folder of .txt files or a `datasets` save_to_disk folder (article_id, text).")
+SEEDS = typer.Option(Path("seeds"), "--seeds", help="Folder of the articles (<article_id>.txt).")
+PROMPTS_DIR = typer.Option(Path("prompts"), "--prompts-dir", help="Folder of prompt YAML files.")
+BASE_URL = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL; none: the embedded model).")
+ENDPOINT_ID = typer.Option(None, "--endpoint-id", help="Name the endpoint in cache keys yourself (e.g. a server whose port changes).")
+MODEL_FILE = typer.Option(None, "--model-file", help="Another GGUF file for the embedded model (default: $HARNESS_MODEL_FILE or the pinned one).")
+TEMPERATURE = typer.Option(0.0, "--temperature")
+SEED = typer.Option(0, "--seed", help="Sampling seed sent to the endpoint.")
+MAX_TOKENS = typer.Option(2048, "--max-tokens")
+MODE = typer.Option("json", "--mode", help="instructor mode: json, tools, md_json or json_schema.")
+GRAMMAR = typer.Option(
+    None, "--grammar/--no-grammar",
+    help="json mode: also send the schema as a decoding grammar (llama_cpp.server extension; default: on for the embedded model only).",
+)  # fmt: skip
+CACHE_DIR = typer.Option(DEFAULT_CACHE_DIR, "--cache-dir", help="Local response cache (one JSON file per key).")
+RECORDED = typer.Option(None, "--recorded", help=f"Read-only recorded responses, consulted after the cache; repeatable. (default: {DEFAULT_RECORDED_DIR})")
+
+
+def generation(temperature: float, seed: int | None, max_tokens: int, mode: str, **more: object):
+    from harness.extract.provider import GenParams, mode_name
+
+    try:
+        mode = mode_name(mode)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    return GenParams(temperature=temperature, seed=seed, max_tokens=max_tokens, mode=mode, **more)
+
+
+def _f1(field: dict) -> str:
+    ci = field.get("ci", {}).get("f1")
+    return f"{field['f1']:.2f}" + (f"\n{ci[0]:.2f}-{ci[1]:.2f}" if ci else "")
+
+
+def score_table(record) -> Table:  # noqa: ANN001  (a RunRecord)
+    """One row per prompt x model (x repeat): strict F1 with its 95% interval per field, and failed samples."""
+    repeats = record.parameters.repeats > 1
+    t = Table(title=f"Run {record.run_id}: strict F1 and its 95% bootstrap interval", box=box.SIMPLE_HEAD,
+              padding=(0, 1, 0, 0), pad_edge=False)  # fmt: skip
+    cols = ["prompt", "model", *(["repeat"] if repeats else []), "figures", "dates", "attribution", "claims",
+            "found", "failed"]  # fmt: skip
+    for c in cols:
+        t.add_column(c, justify="left" if c in ("prompt", "model") else "right", no_wrap=True)
+    scores = {(s.prompt, s.model, s.repeat): s for s in record.scores}
+    groups: dict[tuple[str, str, int], list] = {}
+    for r in record.samples:
+        groups.setdefault((r.prompt, r.model, r.repeat), []).append(r)
+    for (prompt, model, repeat), rs in groups.items():
+        s = scores.get((prompt, model, repeat))
+        rep = s.report if s is not None else None
+        cells = [_f1(rep[f]) for f in ("figures", "dates", "attribution", "claims")] if rep else ["-"] * 4
+        failed = sum(1 for r in rs if not r.ok)
+        row = [prompt, model, *([str(repeat)] if repeats else []), *cells, str(sum(len(r.claims) for r in rs)),
+               f"{failed}/{len(rs)}"]  # fmt: skip
+        t.add_row(*row, style="red" if failed else None)
+    return t
+
+
+def run(
+    prompt: list[str] = PROMPT,
+    model: list[str] = MODEL,
+    articles: Path | None = ARTICLES,
+    seeds: Path = SEEDS,
+    article: list[str] = typer.Option(None, "--article", help="Run only this article id; repeatable."),
+    gold: Path | None = typer.Option(None, "--gold", help="Gold folder (default: gold/ when the articles are the seeds)."),
+    prompts_dir: Path = PROMPTS_DIR,
+    base_url: str | None = BASE_URL,
+    api_key: str | None = typer.Option(None, "--api-key", help="(default: $OPENAI_API_KEY) Sent to the endpoint only; never written to any file."),
+    endpoint_id: str | None = ENDPOINT_ID,
+    model_file: Path | None = MODEL_FILE,
+    temperature: float = TEMPERATURE,
+    seed: int = SEED,
+    max_tokens: int = MAX_TOKENS,
+    mode: str = MODE,
+    grammar: bool | None = GRAMMAR,
+    max_retries: int = typer.Option(2, "--max-retries", help="instructor re-asks after an answer that fails the schema."),
+    max_attempts: int = typer.Option(4, "--max-attempts", help="Attempts per request on 429/5xx/timeout/connection faults."),
+    timeout: float | None = typer.Option(None, "--timeout", help="Seconds per HTTP request (default: 1800 embedded, 300 otherwise)."),
+    concurrency: int | None = typer.Option(None, "--concurrency", help="Requests in flight (default: 1 embedded, 8 otherwise)."),
+    repeats: int = typer.Option(1, "--repeats", help="Ask each sample this many times (each repeat is its own cache entry)."),
+    offline: bool = typer.Option(False, "--offline", help="Answer from the cache only; a miss is an error (exit 2)."),
+    cache_dir: Path = CACHE_DIR,
+    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the local cache."),
+    recorded: list[Path] = RECORDED,
+    record_to: Path | None = typer.Option(None, "--record-to", help="Also write every answer of this run to this folder (e.g. reports/recorded)."),
+    out: Path = typer.Option(Path("reports/runs"), "--out", help="Where run records go (<out>/<run-id>/run.json)."),
+    max_failure_rate: float = typer.Option(0.5, "--max-failure-rate", help="Exit 1 when more than this share of samples failed."),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the intervals."),
+    n_threads: int = typer.Option(2, "--n-threads", help="CPU threads of the embedded model."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-sample progress lines."),
+) -> None:
+    """Extract claims with each prompt and model from every article, score them against the gold, write a run record.
+
+    Exit 0 when done, 1 when more than --max-failure-rate of the samples failed, 2 on bad input or a cache miss
+    under --offline.
+    """
+    from pydantic import SecretStr
+
+    from harness.report.run import RunConfig, execute_run
+
+    err = Console(stderr=True, highlight=False)
+
+    def progress(r) -> None:  # noqa: ANN001
+        if quiet:
+            return
+        what = f"{r.prompt} {r.model} {r.article_id}" + (f" #{r.repeat}" if repeats > 1 else "")
+        if r.ok:
+            err.print(f"  [green]ok[/] {escape(what)}: {len(r.claims)} claims, {r.latency_s:.1f} s, {r.attempts} attempt(s)"
+                      + (" (cut at max_tokens)" if r.truncated else ""), soft_wrap=True)
+        else:
+            err.print(f"  [red]failed[/] {escape(what)}: {r.failure.kind} ({escape(r.failure.message[:120])})", soft_wrap=True)
+
+    def go():
+        cfg = RunConfig(
+            prompts=prompt or ["guided"], models=model or [], articles=articles, only=article or [], seeds=seeds,
+            gold=gold,
+            prompts_dir=prompts_dir, base_url=base_url, api_key=SecretStr(api_key) if api_key else None,
+            endpoint_id=endpoint_id, model_file=model_file,
+            generation=generation(temperature, seed, max_tokens, mode, max_retries=max_retries,
+                                  max_attempts=max_attempts, timeout=timeout, grammar=grammar),
+            concurrency=concurrency, repeats=repeats, offline=offline, cache_dir=None if no_cache else cache_dir,
+            recorded=recorded or [DEFAULT_RECORDED_DIR], record_to=record_to, out_dir=out,
+            max_failure_rate=max_failure_rate, n_boot=n_boot, n_threads=n_threads,
+        )  # fmt: skip
+        return execute_run(cfg, on_result=progress)
+
+    result = run_guarded(go)
+    rec = result.record
+    console = Console(width=None if sys.stdout.isatty() else 120)  # logs and CI files are not 80 columns wide
+    console.print(score_table(rec))
+    c, s = rec.cache, rec.summary
+    print(f"cache: {c.hits_local} local hits, {c.hits_recorded} recorded hits, {c.misses} misses; "
+          f"{c.requests} requested ({c.attempts} HTTP attempts), {c.written} written")  # fmt: skip
+    print(f"tokens: {s.usage.prompt_tokens} prompt, {s.usage.completion_tokens} completion (requested samples)")
+    for note in rec.notes:
+        print(f"note: {note}")
+    if s.failed:
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(s.failures_by_kind.items()))
+        print(f"failed samples: {s.failed}/{s.samples} ({kinds}); threshold {rec.parameters.max_failure_rate:.0%}")
+    print(f"record: {result.path}")
+    if result.exit_code:
+        print(f"run failed: failure rate {s.failure_rate:.0%} > {rec.parameters.max_failure_rate:.0%}", file=sys.stderr)
+        raise typer.Exit(result.exit_code)

@@ -1,0 +1,193 @@
+"""Content-addressed store of model answers: one JSON file per key, written atomically, readable by people.
+
+The key is the sha256 of a canonical JSON of everything that decides an answer: endpoint identity (never a random
+port, never a key), model, messages, instructor mode, response-schema hash, sampling parameters and repeat index.
+Layers: the local store (read-write, `.cache/harness/responses/`) first, then read-only recorded stores
+(`reports/recorded/`, committed). Hand-written rather than instructor's cache: that one hashes the base URL (a
+local server's port changes every run) and keeps neither usage, latency nor explainable key parts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+KEY_VERSION = 1
+DEFAULT_CACHE_DIR = Path(".cache/harness/responses")
+DEFAULT_RECORDED_DIR = Path("reports/recorded")
+
+
+def canonical_json(obj: Any) -> str:
+    """One spelling per value: sorted keys, no spaces, UTF-8 kept as is."""
+    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def messages_sha256(messages: list[dict[str, str]]) -> str:
+    return sha256_text(canonical_json(messages))
+
+
+class KeyParts(BaseModel):
+    """What decides an answer; its canonical JSON hashes to the cache key."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    version: int = KEY_VERSION
+    endpoint: str
+    model: str
+    messages_sha256: str
+    mode: str
+    grammar: bool  # the schema was also sent as a decoding grammar
+    schema_sha256: str
+    temperature: float
+    seed: int | None
+    max_tokens: int | None
+    repeat: int
+
+    def key(self) -> str:
+        return sha256_text(canonical_json(self.model_dump(mode="json")))
+
+
+class Usage(BaseModel):
+    """Tokens spent on one sample, every attempt included."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+        )
+
+
+class CacheEntry(BaseModel):
+    """One stored answer: the key and its parts, labels for people, the parsed answer, usage and latency."""
+
+    key: str
+    parts: KeyParts
+    labels: dict[str, str] = {}
+    answer: dict[str, Any]
+    usage: Usage = Usage()
+    latency_s: float = 0.0
+    attempts: int = 1
+    truncated: bool = False
+    created: str = ""
+    harness_version: str = ""
+
+
+def now_utc() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write via a temp file in the same folder, fsync, then rename: a reader sees the old file or the new one,
+    whenever the writer is killed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+class ResponseStore:
+    """One folder of `<key>.json` entries."""
+
+    def __init__(self, root: Path, name: str, writable: bool = True):
+        self.root = Path(root)
+        self.name = name
+        self.writable = writable
+
+    def path(self, key: str) -> Path:
+        return self.root / f"{key}.json"
+
+    def get(self, key: str) -> CacheEntry | None:
+        """The entry under `key`, or None when absent or unreadable (an unreadable entry is simply re-requested)."""
+        try:
+            entry = CacheEntry.model_validate_json(self.path(key).read_bytes())
+        except (OSError, ValidationError, ValueError):
+            return None
+        return entry if entry.key == key and entry.parts.key() == key else None
+
+    def put(self, entry: CacheEntry) -> Path:
+        if not self.writable:
+            raise PermissionError(f"the {self.name} store at {self.root} is read-only")
+        path = self.path(entry.key)
+        atomic_write_text(path, entry.model_dump_json(indent=1) + "\n")
+        return path
+
+    def entries(self) -> Iterator[tuple[Path, CacheEntry | None]]:
+        """Every entry file, parsed (None if a file does not parse), in name order."""
+        if not self.root.is_dir():
+            return
+        for path in sorted(self.root.glob("*.json")):
+            try:
+                yield path, CacheEntry.model_validate_json(path.read_bytes())
+            except (OSError, ValidationError, ValueError):
+                yield path, None
+
+
+@dataclass(frozen=True)
+class Hit:
+    entry: CacheEntry
+    layer: str
+    path: Path
+
+
+class ResponseCache:
+    """The layered cache: the local store first (the only one written), then recorded stores, read-only."""
+
+    def __init__(self, local: ResponseStore | None, recorded: list[ResponseStore] | None = None):
+        self.local = local
+        self.layers = [s for s in [local, *(recorded or [])] if s is not None]
+
+    @classmethod
+    def open(cls, cache_dir: Path | None, recorded_dirs: list[Path] | None = None) -> ResponseCache:
+        local = ResponseStore(cache_dir, "local") if cache_dir is not None else None
+        recorded = [ResponseStore(d, "recorded", writable=False) for d in recorded_dirs or []]
+        return cls(local, recorded)
+
+    def lookup(self, key: str) -> Hit | None:
+        for store in self.layers:
+            entry = store.get(key)
+            if entry is not None:
+                return Hit(entry, store.name, store.path(key))
+        return None
+
+    def put(self, entry: CacheEntry) -> Path | None:
+        return self.local.put(entry) if self.local is not None else None
+
+    def near_misses(self, parts: KeyParts, limit: int = 5) -> list[tuple[str, Path, dict[str, Any]]]:
+        """Stored entries closest to `parts` and the fields where they differ: the answer to "why a miss?"."""
+        want = parts.model_dump(mode="json")
+        scored = []
+        for store in self.layers:
+            for path, entry in store.entries():
+                if entry is None:
+                    continue
+                have = entry.parts.model_dump(mode="json")
+                diff = {k: have.get(k) for k in want if have.get(k) != want[k]}
+                if diff:
+                    scored.append((len(diff), store.name, path, diff))
+        scored.sort(key=lambda t: (t[0], str(t[2])))
+        return [(name, path, diff) for _, name, path, diff in scored[:limit]]

@@ -1,0 +1,215 @@
+"""Plan the samples of a run (prompt x model x article x repeat), answer them from the cache, request the rest.
+
+Requests run concurrently under a semaphore; each finished answer is written to the cache at once, so an
+interrupted run loses nothing it already paid for. A failed sample is a recorded result with no claims, never an
+exception.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel
+
+import harness
+from harness.extract.cache import CacheEntry, KeyParts, ResponseCache, ResponseStore, Usage, messages_sha256, now_utc
+from harness.extract.prompts import Prompt, fill
+from harness.extract.provider import Failure, GenParams, Provider, mode_name
+from harness.extract.response import ClaimsAnswer, schema_sha256, to_predictions
+from harness.schema import Article, PredictedClaim
+
+Source = Literal["request", "local", "recorded", "none"]
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One request to make (or find in the cache): which prompt, model, article and repeat, and its cache key."""
+
+    prompt: Prompt
+    model: str
+    article: Article
+    repeat: int
+    messages: list[dict[str, str]] = field(repr=False)
+    parts: KeyParts
+    key: str
+
+    @property
+    def label(self) -> str:
+        return f"prompt={self.prompt.id} model={self.model} article={self.article.article_id} repeat={self.repeat}"
+
+    def labels(self) -> dict[str, str]:
+        return {
+            "prompt": self.prompt.id, "prompt_version": self.prompt.version, "prompt_sha256": self.prompt.sha256,
+            "article_id": self.article.article_id, "article_sha256": self.article.sha256,
+        }  # fmt: skip
+
+
+class SampleResult(BaseModel):
+    """What became of one sample: its claims (none if it failed), where the answer came from, cost and faults."""
+
+    prompt: str
+    model: str
+    article_id: str
+    repeat: int
+    key: str
+    source: Source
+    ok: bool
+    claims: list[PredictedClaim] = []
+    usage: Usage = Usage()
+    latency_s: float = 0.0
+    attempts: int = 0
+    truncated: bool = False  # cut at max_tokens; the claims completed before the cut
+    failure: Failure | None = None
+
+
+def key_parts(endpoint: str, model: str, messages: list[dict[str, str]], params: GenParams, repeat: int) -> KeyParts:
+    return KeyParts(
+        endpoint=endpoint, model=model, messages_sha256=messages_sha256(messages), mode=mode_name(params.mode),
+        grammar=bool(params.grammar), schema_sha256=schema_sha256(), temperature=params.temperature, seed=params.seed,
+        max_tokens=params.max_tokens, repeat=repeat,
+    )  # fmt: skip
+
+
+def make_sample(prompt: Prompt, model: str, article: Article, endpoint: str, params: GenParams, repeat: int) -> Sample:
+    messages = fill(prompt, article.text)
+    parts = key_parts(endpoint, model, messages, params, repeat)
+    return Sample(prompt, model, article, repeat, messages, parts, parts.key())
+
+
+def plan_samples(
+    prompts: Iterable[Prompt], models: Iterable[str], articles: Iterable[Article], endpoint: str, params: GenParams,
+    repeats: int = 1,
+) -> list[Sample]:  # fmt: skip
+    """Every prompt x model x article x repeat, in that nesting order."""
+    arts = list(articles)
+    return [
+        make_sample(p, m, a, endpoint, params, r)
+        for p in prompts for m in models for a in arts for r in range(repeats)
+    ]  # fmt: skip
+
+
+def _from_entry(sample: Sample, entry: CacheEntry, source: Source) -> SampleResult:
+    answer = ClaimsAnswer.model_validate(entry.answer)
+    return SampleResult(
+        prompt=sample.prompt.id, model=sample.model, article_id=sample.article.article_id, repeat=sample.repeat,
+        key=sample.key, source=source, ok=True, claims=to_predictions(sample.article.article_id, answer),
+        usage=entry.usage, latency_s=entry.latency_s, attempts=entry.attempts, truncated=entry.truncated,
+    )  # fmt: skip
+
+
+def cached_results(samples: list[Sample], cache: ResponseCache) -> tuple[dict[str, SampleResult], dict[str, CacheEntry]]:
+    """Results for every sample the cache holds (by key), and the entries they came from."""
+    results: dict[str, SampleResult] = {}
+    entries: dict[str, CacheEntry] = {}
+    for s in samples:
+        if s.key in results:
+            continue
+        hit = cache.lookup(s.key)
+        if hit is not None:
+            results[s.key] = _from_entry(s, hit.entry, "local" if hit.layer == "local" else "recorded")
+            entries[s.key] = hit.entry
+    return results, entries
+
+
+@dataclass
+class RequestStats:
+    requests: int = 0  # samples requested from the endpoint
+    attempts: int = 0  # HTTP attempts, retries and re-asks included
+    written: int = 0  # cache entries written
+    write_errors: list[str] = field(default_factory=list)
+
+
+class _Writer:
+    """Writes cache entries on one background thread, in arrival order: disk time (fsync) never stalls the event
+    loop, and handing an entry over costs the loop a queue put rather than a thread-pool round trip."""
+
+    def __init__(self, stores: list[ResponseStore], stats: RequestStats):
+        self._stores = stores
+        self._stats = stats
+        self._queue: queue.SimpleQueue[CacheEntry | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="harness-cache-writer")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (entry := self._queue.get()) is not None:
+            try:
+                for store in self._stores:
+                    store.put(entry)
+                self._stats.written += 1
+            except OSError as exc:  # a full disk loses the cache entry, not the run
+                self._stats.write_errors.append(f"{entry.key[:16]}: {exc}")
+
+    def submit(self, entry: CacheEntry) -> None:
+        self._queue.put(entry)
+
+    def close(self) -> None:
+        """Write everything submitted so far, then stop (also on Ctrl-C: finished answers are kept)."""
+        self._queue.put(None)
+        self._thread.join()
+
+
+async def request_samples(
+    samples: list[Sample],
+    provider: Provider,
+    cache: ResponseCache,
+    concurrency: int,
+    *,
+    record_to: ResponseStore | None = None,
+    on_result: Callable[[SampleResult], None] | None = None,
+) -> tuple[dict[str, SampleResult], RequestStats]:
+    """Request every sample (one request per distinct key), writing each answer to the cache as soon as it lands."""
+    unique = list({s.key: s for s in samples}.values())
+    slot = asyncio.Semaphore(max(1, concurrency))
+    stats = RequestStats()
+    results: dict[str, SampleResult] = {}
+    stores = [s for s in (cache.local, record_to) if s is not None]
+    writer = _Writer(stores, stats) if stores else None
+
+    async def one(sample: Sample) -> None:
+        outcome = await provider.request(sample.messages, sample.model, slot)
+        stats.requests += 1
+        stats.attempts += outcome.attempts
+        base = dict(
+            prompt=sample.prompt.id, model=sample.model, article_id=sample.article.article_id, repeat=sample.repeat,
+            key=sample.key, source="request", usage=outcome.usage, latency_s=outcome.latency_s,
+            attempts=outcome.attempts,
+        )  # fmt: skip
+        if outcome.answer is None:
+            result = SampleResult(**base, ok=False, failure=outcome.failure)
+        else:
+            claims = to_predictions(sample.article.article_id, outcome.answer)
+            result = SampleResult(**base, ok=True, claims=claims, truncated=outcome.truncated)
+            entry = CacheEntry(
+                key=sample.key, parts=sample.parts, labels=sample.labels(),
+                answer=outcome.answer.model_dump(mode="json"),
+                usage=outcome.usage, latency_s=round(outcome.latency_s, 4), attempts=outcome.attempts,
+                truncated=outcome.truncated, created=now_utc(), harness_version=harness.__version__,
+            )  # fmt: skip
+            if writer is not None:
+                writer.submit(entry)
+        results[sample.key] = result
+        if on_result is not None:
+            on_result(result)
+
+    try:
+        await asyncio.gather(*(one(s) for s in unique))
+    finally:
+        if writer is not None:
+            writer.close()
+    return results, stats
+
+
+def record_entries(entries: Iterable[CacheEntry], store: ResponseStore) -> int:
+    """Copy entries (answers found in the cache) into a recording store; returns how many were new there."""
+    n = 0
+    for entry in entries:
+        if store.get(entry.key) is None:
+            store.put(entry)
+            n += 1
+    return n
+

@@ -1,0 +1,176 @@
+"""The run record: one typed JSON file per run (`reports/runs/<run-id>/run.json`) and a way to read it back.
+
+It holds what is needed to trust and redo a run — provenance (git commit, dirty flag, package versions), the
+endpoint's identity (never its key), parameters, prompt and data hashes — and what the run produced: every sample's
+claims, tokens, latency and failure, cache counts, and the scores per prompt and model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import subprocess
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import InputError
+from harness.extract.cache import Usage, atomic_write_text
+from harness.extract.provider import GenParams
+from harness.extract.runner import SampleResult
+
+RECORD_VERSION = 1
+PACKAGES = ("harness", "openai", "instructor", "pydantic")
+
+
+class Provenance(BaseModel):
+    git_commit: str | None = None
+    git_dirty: bool | None = None
+    packages: dict[str, str | None] = {}
+    python: str = ""
+    platform: str = ""
+
+
+class EndpointInfo(BaseModel):
+    """Which endpoint answered: its cache identity (`local:<gguf sha256>` or a URL without credentials)."""
+
+    kind: Literal["local", "remote"]
+    identity: str
+    model_file: str | None = None  # file name only, for the embedded model
+
+
+class PromptRef(BaseModel):
+    id: str
+    version: str
+    sha256: str
+    path: str
+
+
+class DataRef(BaseModel):
+    """Where articles (or gold) came from and the sha256 of each item."""
+
+    source: str
+    sha256: dict[str, str] = {}
+
+
+class RunParameters(BaseModel):
+    generation: GenParams
+    repeats: int
+    concurrency: int
+    offline: bool
+    max_failure_rate: float
+    n_boot: int
+    score_seed: int
+
+
+class CacheCounts(BaseModel):
+    hits_local: int = 0
+    hits_recorded: int = 0
+    misses: int = 0
+    requests: int = 0  # samples sent to the endpoint
+    attempts: int = 0  # HTTP attempts, retries and re-asks included
+    written: int = 0
+
+
+class ScoreEntry(BaseModel):
+    """Scores of one (prompt, model, repeat) over the gold articles of the run; `report` is evaluate()'s JSON."""
+
+    prompt: str
+    model: str
+    repeat: int
+    articles: list[str]
+    report: dict[str, Any] | None = None
+    error: str | None = None
+
+
+class Summary(BaseModel):
+    samples: int = 0
+    failed: int = 0
+    failure_rate: float = 0.0
+    failures_by_kind: dict[str, int] = {}
+    usage: Usage = Usage()
+    verdict: Literal["ok", "failed"] = "ok"
+    exit_code: int = 0
+
+
+class RunRecord(BaseModel):
+    record_version: int = RECORD_VERSION
+    run_id: str
+    started: str
+    finished: str = ""
+    duration_s: float = 0.0
+    provenance: Provenance
+    endpoint: EndpointInfo
+    models: list[str]
+    prompts: list[PromptRef]
+    articles: DataRef
+    gold: DataRef | None = None
+    parameters: RunParameters
+    cache: CacheCounts
+    summary: Summary
+    samples: list[SampleResult]
+    scores: list[ScoreEntry] = []
+    notes: list[str] = []
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def make_run_id(started: datetime, fingerprint: str) -> str:
+    """`20240102T030405Z-1a2b3c`: UTC start time plus a short hash of what the run is about."""
+    digest = hashlib.sha256(f"{fingerprint}|{started.isoformat()}".encode()).hexdigest()[:6]
+    return f"{started.strftime('%Y%m%dT%H%M%SZ')}-{digest}"
+
+
+def _git(args: list[str], cwd: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def provenance(cwd: Path | None = None) -> Provenance:
+    cwd = Path(cwd or Path.cwd())
+    commit = _git(["rev-parse", "HEAD"], cwd)
+    status = _git(["status", "--porcelain", "--untracked-files=no"], cwd) if commit else None
+    packages: dict[str, str | None] = {}
+    for name in PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            packages[name] = None
+    return Provenance(
+        git_commit=commit.strip() if commit else None, git_dirty=bool(status.strip()) if status is not None else None,
+        packages=packages, python=platform.python_version(), platform=platform.platform(terse=True),
+    )  # fmt: skip
+
+
+def file_hashes(paths: list[Path]) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def write_run(record: RunRecord, out_dir: Path) -> Path:
+    """Write `<out_dir>/<run_id>/run.json` atomically; returns its path."""
+    path = Path(out_dir) / record.run_id / "run.json"
+    atomic_write_text(path, record.model_dump_json(indent=1) + "\n")
+    return path
+
+
+def read_run(path: Path) -> RunRecord:
+    """Read a run record (a `run.json` file or the run's folder)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "run.json"
+    try:
+        return RunRecord.model_validate_json(path.read_bytes())
+    except OSError as exc:
+        raise InputError(f"cannot read run record: {exc.strerror}", str(path)) from None
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise InputError(f"not a run record: {where}: {err['msg']}", str(path)) from None

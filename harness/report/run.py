@@ -1,0 +1,266 @@
+"""One evaluation run end to end: load articles, gold and prompts, answer every sample (cache first, then the
+endpoint), score each prompt x model against the gold, and write the run record.
+
+With no endpoint configured the embedded local model is used; its server is started only if some sample is not
+in the cache, and stopped afterwards whatever happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, Field, SecretStr
+
+from harness.corpus import load_articles, load_gold
+from harness.errors import EXIT_FAILED, EXIT_OK, InputError
+from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR, ResponseCache, ResponseStore, Usage
+from harness.extract.prompts import resolve_prompts
+from harness.extract.provider import GenParams, local_identity, remote_identity
+from harness.extract.runner import (
+    RequestStats, Sample, SampleResult, cached_results, plan_samples, record_entries, request_samples,
+)  # fmt: skip
+from harness.report import record as rec
+from harness.schema import Article, GoldArticle
+
+
+class RunConfig(BaseModel):
+    """Everything `harness run` can be told; the API key is excluded from every dump."""
+
+    prompts: list[str] = ["guided"]
+    models: list[str] = []
+    articles: Path | None = None  # another set of articles; then gold is used only if given explicitly
+    only: list[str] = []  # run these article ids only
+    seeds: Path = Path("seeds")
+    gold: Path | None = None  # default: gold/ when the articles are the seeds
+    prompts_dir: Path = Path("prompts")
+    base_url: str | None = None  # default: $OPENAI_BASE_URL; neither -> the embedded local model
+    api_key: SecretStr | None = Field(default=None, exclude=True)  # default: $OPENAI_API_KEY
+    endpoint_id: str | None = None  # override the endpoint's cache identity
+    model_file: Path | None = None  # another GGUF for the embedded model
+    generation: GenParams = GenParams()
+    concurrency: int | None = None  # default: 1 for the embedded model (one slot), 8 otherwise
+    repeats: int = 1
+    offline: bool = False
+    cache_dir: Path | None = DEFAULT_CACHE_DIR  # None: no local cache
+    recorded: list[Path] = [DEFAULT_RECORDED_DIR]
+    record_to: Path | None = None
+    out_dir: Path = Path("reports/runs")
+    max_failure_rate: float = 0.5
+    n_boot: int = 1000
+    score_seed: int = 0
+    n_threads: int = 2
+    n_ctx: int = 8192
+
+
+@dataclass
+class Endpoint:
+    kind: str  # "local" | "remote"
+    identity: str
+    models: list[str]
+    base_url: str | None = None
+    api_key: str | None = None
+    model_file: Path | None = None
+
+
+@dataclass
+class RunResult:
+    record: rec.RunRecord
+    path: Path
+    exit_code: int
+
+
+def load_article_source(path: Path) -> dict[str, Article]:
+    """A folder of `.txt` files, or a `datasets` dataset saved with `save_to_disk` (columns article_id, text)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such folder of articles", str(path))
+    if path.is_dir() and any(path.glob("*.txt")):
+        return load_articles(path)
+    if (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists():
+        import datasets
+
+        ds = datasets.load_from_disk(str(path))
+        if isinstance(ds, datasets.DatasetDict):
+            ds = ds["train"] if "train" in ds else next(iter(ds.values()))
+        missing = {"article_id", "text"} - set(ds.column_names)
+        if missing:
+            raise InputError(f"dataset lacks column(s) {', '.join(sorted(missing))}", str(path))
+        out: dict[str, Article] = {}
+        for i, row in enumerate(ds):
+            aid, text = str(row["article_id"]), row["text"]
+            if not isinstance(text, str) or aid in out:
+                raise InputError(f"row {i}: {'duplicate article_id' if aid in out else 'text is not a string'}", str(path))
+            out[aid] = Article(article_id=aid, text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
+        return out
+    raise InputError("neither .txt articles nor a dataset saved with save_to_disk", str(path))
+
+
+def resolve_endpoint(cfg: RunConfig) -> Endpoint:
+    """Flags first, then OPENAI_BASE_URL / OPENAI_API_KEY; no base URL at all means the embedded model."""
+    base_url = cfg.base_url or os.environ.get("OPENAI_BASE_URL") or None
+    api_key = cfg.api_key.get_secret_value() if cfg.api_key else os.environ.get("OPENAI_API_KEY")
+    if base_url:
+        if not cfg.models:
+            raise InputError("--model is required with an endpoint (OPENAI_BASE_URL or --base-url)")
+        return Endpoint("remote", cfg.endpoint_id or remote_identity(base_url), list(cfg.models), base_url, api_key)
+    from harness.extract.local_model import DEFAULT_ALIAS, QWEN_PIN, is_verified, resolve_model_file
+
+    if len(cfg.models) > 1:
+        raise InputError("the embedded model serves one model; pass at most one --model (its alias)")
+    explicit = cfg.model_file or (Path(os.environ["HARNESS_MODEL_FILE"]) if os.environ.get("HARNESS_MODEL_FILE") else None)
+    model_file = resolve_model_file(explicit) if explicit else None
+    verified = model_file is not None and is_verified(model_file)
+    identity = cfg.endpoint_id or local_identity(model_file, QWEN_PIN.sha256, verified)
+    return Endpoint("local", identity, list(cfg.models) or [DEFAULT_ALIAS], model_file=model_file)
+
+
+def _load_gold(cfg: RunConfig, articles: dict[str, Article]) -> tuple[dict[str, GoldArticle], Path | None]:
+    folder = cfg.gold if cfg.gold is not None else (Path("gold") if cfg.articles is None else None)
+    if folder is None:
+        return {}, None
+    if cfg.gold is None and not folder.is_dir():
+        return {}, None
+    return load_gold(folder, articles), folder
+
+
+def _request_missing(cfg: RunConfig, ep: Endpoint, missing: list[Sample], cache: ResponseCache,
+                     record_to: ResponseStore | None, on_result: Callable[[SampleResult], None] | None,
+                     ) -> tuple[dict[str, SampleResult], RequestStats]:  # fmt: skip
+    from harness.extract.provider import Provider
+
+    async def go(base_url: str, api_key: str | None, concurrency: int) -> tuple[dict[str, SampleResult], RequestStats]:
+        provider = Provider(base_url, api_key, cfg.generation)
+        try:
+            return await request_samples(missing, provider, cache, concurrency, record_to=record_to, on_result=on_result)
+        finally:
+            await provider.aclose()
+
+    if ep.kind == "remote":
+        assert ep.base_url is not None
+        return asyncio.run(go(ep.base_url, ep.api_key, cfg.concurrency or 8))
+    from harness.extract.local_model import resolve_model_file, serve
+
+    model_file = ep.model_file or resolve_model_file(None)
+    with serve(model_file, alias=ep.models[0], n_ctx=cfg.n_ctx, n_threads=cfg.n_threads) as server:
+        return asyncio.run(go(server.base_url, "local", cfg.concurrency or 1))
+
+
+def _labelled(result: SampleResult, sample: Sample) -> SampleResult:
+    """The result under this sample's own labels (two samples can share a key, e.g. one prompt under two ids)."""
+    if (result.prompt, result.model, result.article_id, result.repeat) == (
+        sample.prompt.id, sample.model, sample.article.article_id, sample.repeat,
+    ):  # fmt: skip
+        return result
+    return result.model_copy(update={"prompt": sample.prompt.id, "model": sample.model, "repeat": sample.repeat})
+
+
+def _scores(cfg: RunConfig, gold: dict[str, GoldArticle], results: list[SampleResult]) -> tuple[list[rec.ScoreEntry], list[str]]:
+    """evaluate() per (prompt, model, repeat) over the gold articles of the run; a failed sample adds no claims."""
+    if not gold:
+        return [], []
+    try:
+        from harness.score import evaluate
+    except ImportError as exc:
+        return [], [f"scores not computed: the scoring core is not available ({exc})"]
+    groups: dict[tuple[str, str, int], list[SampleResult]] = {}
+    for r in results:
+        groups.setdefault((r.prompt, r.model, r.repeat), []).append(r)
+    out = []
+    for (prompt, model, repeat), rs in groups.items():
+        ids = sorted({r.article_id for r in rs} & set(gold))
+        entry = rec.ScoreEntry(prompt=prompt, model=model, repeat=repeat, articles=ids)
+        if ids:
+            preds = [c for r in rs if r.article_id in gold for c in r.claims]
+            try:
+                report = evaluate({a: gold[a] for a in ids}, preds, seed=cfg.score_seed, n_boot=cfg.n_boot)
+                entry.report = report.model_dump(mode="json")
+            except Exception as exc:  # a scorer bug must not lose the run's answers
+                entry.error = f"{type(exc).__name__}: {exc}"
+        out.append(entry)
+    return out, []
+
+
+def execute_run(cfg: RunConfig, on_result: Callable[[SampleResult], None] | None = None) -> RunResult:
+    """Run, score and record; returns the record, where it was written and the exit code (0 ok, 1 too many failures)."""
+    started = rec.utc_now()
+    t0 = time.perf_counter()
+    articles = load_article_source(cfg.articles or cfg.seeds)
+    if not articles:
+        raise InputError("no articles found", str(cfg.articles or cfg.seeds))
+    gold, gold_dir = _load_gold(cfg, articles)
+    if cfg.only:
+        unknown = [a for a in cfg.only if a not in articles]
+        if unknown:
+            raise InputError(f"unknown article id(s): {', '.join(unknown)}", str(cfg.articles or cfg.seeds))
+        articles = {a: articles[a] for a in cfg.only}
+    prompts = resolve_prompts(cfg.prompts, cfg.prompts_dir)
+    if cfg.repeats < 1:
+        raise InputError("--repeats must be at least 1")
+    ep = resolve_endpoint(cfg)
+    cfg = cfg.model_copy(update={"generation": cfg.generation.with_defaults(local=ep.kind == "local")})
+    samples = plan_samples(prompts, ep.models, articles.values(), ep.identity, cfg.generation, cfg.repeats)
+
+    recorded = [d for d in cfg.recorded if Path(d).is_dir()]
+    cache = ResponseCache.open(cfg.cache_dir, recorded)
+    record_store = ResponseStore(cfg.record_to, "record-to") if cfg.record_to else None
+    found, entries = cached_results(samples, cache)
+    missing = [s for s in samples if s.key not in found]
+    if missing and cfg.offline:
+        first = missing[0]
+        raise InputError(
+            f"--offline: no cached answer for {first.label} (key {first.key[:16]}); {len(missing)} of {len(samples)} "
+            f"samples are not cached (see `harness cache explain`)"
+        )
+    requested: dict[str, SampleResult] = {}
+    stats = RequestStats()
+    if missing:
+        requested, stats = _request_missing(cfg, ep, missing, cache, record_store, on_result)
+    if record_store is not None:
+        record_entries(entries.values(), record_store)
+
+    results = [_labelled(found.get(s.key) or requested[s.key], s) for s in samples]
+    scores, notes = _scores(cfg, gold, results)
+    failed = [r for r in results if not r.ok]
+    rate = len(failed) / len(results) if results else 0.0
+    exit_code = EXIT_FAILED if rate > cfg.max_failure_rate else EXIT_OK
+    usage = sum((r.usage for r in results if r.source == "request"), Usage())
+    summary = rec.Summary(
+        samples=len(results), failed=len(failed), failure_rate=round(rate, 4),
+        failures_by_kind=dict(Counter(r.failure.kind for r in failed if r.failure)), usage=usage,
+        verdict="failed" if exit_code else "ok", exit_code=exit_code,
+    )  # fmt: skip
+    fingerprint = "|".join([ep.identity, *ep.models, *(p.sha256 for p in prompts), *(a.sha256 for a in articles.values())])
+    record = rec.RunRecord(
+        run_id=rec.make_run_id(started, fingerprint), started=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        provenance=rec.provenance(),
+        endpoint=rec.EndpointInfo(kind=ep.kind, identity=ep.identity,  # type: ignore[arg-type]
+                                  model_file=ep.model_file.name if ep.model_file else None),
+        models=ep.models, prompts=[rec.PromptRef(**p.ref()) for p in prompts],
+        articles=rec.DataRef(source=Path(cfg.articles or cfg.seeds).as_posix(),
+                             sha256={a.article_id: a.sha256 for a in articles.values()}),
+        gold=rec.DataRef(source=gold_dir.as_posix(), sha256=rec.file_hashes(
+            sorted(p for p in gold_dir.iterdir() if p.suffix in (".yaml", ".yml")))) if gold_dir else None,
+        parameters=rec.RunParameters(
+            generation=cfg.generation, repeats=cfg.repeats,
+            concurrency=cfg.concurrency or (1 if ep.kind == "local" else 8), offline=cfg.offline,
+            max_failure_rate=cfg.max_failure_rate, n_boot=cfg.n_boot, score_seed=cfg.score_seed),
+        cache=rec.CacheCounts(
+            hits_local=sum(1 for r in found.values() if r.source == "local"),
+            hits_recorded=sum(1 for r in found.values() if r.source == "recorded"),
+            misses=len({s.key for s in missing}), requests=stats.requests, attempts=stats.attempts,
+            written=stats.written),
+        summary=summary, samples=results, scores=scores,
+        notes=notes + ([] if gold else ["no gold for these articles: extraction only, no scores"])
+        + [f"cache entry not written: {e}" for e in stats.write_errors],
+    )  # fmt: skip
+    record.finished = rec.utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    record.duration_s = round(time.perf_counter() - t0, 3)
+    path = rec.write_run(record, cfg.out_dir)
+    return RunResult(record, path, exit_code)

@@ -1,0 +1,186 @@
+"""The content-addressed cache: what changes a key, what does not, atomic entries, layers and explanations."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from harness.extract.cache import CacheEntry, KeyParts, ResponseCache, ResponseStore, canonical_json
+from harness.extract.prompts import Prompt
+from harness.extract.provider import GenParams, local_identity, remote_identity
+from harness.extract.response import schema_sha256
+from harness.extract.runner import make_sample
+from harness.schema import Article
+
+ART = Article(article_id="a1", text="Sekitar 27 juta UMKM telah go digital.", sha256="0" * 64)
+
+
+def prompt(pid: str = "p", system: str = "Extract claims.", user: str = "<article>\n{article}\n</article>") -> Prompt:
+    return Prompt(id=pid, version="1", description="", system=system, user=user, sha256="f" * 64, path="p.yaml")
+
+
+def key(**change) -> str:
+    """The key of one sample after changing one ingredient."""
+    p = change.pop("prompt", prompt())
+    model = change.pop("model", "m")
+    article = change.pop("article", ART)
+    endpoint = change.pop("endpoint", "local:abc")
+    repeat = change.pop("repeat", 0)
+    params = GenParams(**change)
+    return make_sample(p, model, article, endpoint, params, repeat).key
+
+
+BASE = key()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"model": "m2"},
+        {"prompt": prompt(system="Extract every claim.")},
+        {"prompt": prompt(user="Article:\n{article}")},
+        {"article": ART.model_copy(update={"text": ART.text + " "})},
+        {"mode": "tools"},
+        {"temperature": 0.7},
+        {"seed": 1},
+        {"max_tokens": 512},
+        {"repeat": 1},
+        {"endpoint": "local:def"},
+    ],
+)
+def test_key_changes_with_what_decides_the_answer(change):
+    assert key(**change) != BASE
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"prompt": prompt(pid="renamed")},  # same content under another id: the same request
+        {"max_retries": 5},
+        {"max_attempts": 9},
+        {"timeout": 5.0},
+        {"backoff_base": 2.0},
+        {"temperature": 0},  # int 0 and float 0.0 are one value
+    ],
+)
+def test_key_ignores_what_does_not(change):
+    assert key(**change) == BASE
+
+
+def test_key_changes_with_the_response_schema():
+    parts = make_sample(prompt(), "m", ART, "local:abc", GenParams(), 0).parts
+    assert parts.schema_sha256 == schema_sha256()
+    other = hashlib.sha256(canonical_json({"type": "object", "properties": {"items": {}}}).encode()).hexdigest()
+    assert parts.model_copy(update={"schema_sha256": other}).key() != parts.key()
+
+
+def test_key_is_the_sha256_of_the_canonical_parts():
+    parts = make_sample(prompt(), "m", ART, "local:abc", GenParams(), 0).parts
+    expected = hashlib.sha256(json.dumps(parts.model_dump(mode="json"), sort_keys=True, ensure_ascii=False,
+                                         separators=(",", ":")).encode()).hexdigest()  # fmt: skip
+    assert parts.key() == expected
+
+
+def test_endpoint_identity_has_no_port_for_the_local_model_and_no_secret_for_urls(tmp_path):
+    # The pinned, verified model is named by its pin whatever port its server gets.
+    assert local_identity(None, "ab" * 32, verified=False) == "local:" + "ab" * 32
+    gguf = tmp_path / "other.gguf"
+    gguf.write_bytes(b"GGUF" + b"\0" * 100)
+    assert local_identity(gguf, "ab" * 32, verified=False) == "local:" + hashlib.sha256(gguf.read_bytes()).hexdigest()
+    assert remote_identity("https://user:sk-SECRET@API.example.com:8443/v1/?key=sk-SECRET#x") == (
+        "https://api.example.com:8443/v1"
+    )
+
+
+def entry_for(parts: KeyParts, n_claims: int = 1) -> CacheEntry:
+    claims = [{"text": f"c{i}", "figures": [], "dates": [], "speaker": None, "quote": None} for i in range(n_claims)]
+    return CacheEntry(key=parts.key(), parts=parts, answer={"claims": claims})
+
+
+def test_store_round_trip_and_no_temp_files_left(tmp_path):
+    parts = make_sample(prompt(), "m", ART, "local:abc", GenParams(), 0).parts
+    store = ResponseStore(tmp_path, "local")
+    path = store.put(entry_for(parts, 2))
+    assert path == tmp_path / f"{parts.key()}.json"
+    assert store.get(parts.key()).answer["claims"][1]["text"] == "c1"
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_unreadable_or_mislabelled_entries_are_misses(tmp_path):
+    parts = make_sample(prompt(), "m", ART, "local:abc", GenParams(), 0).parts
+    store = ResponseStore(tmp_path, "local")
+    store.path(parts.key()).write_text('{"key": "', encoding="utf-8")  # a torn write (not ours: we rename)
+    assert store.get(parts.key()) is None
+    # An entry copied under another key's name does not answer for that key.
+    other = parts.model_copy(update={"repeat": 7})
+    store.path(other.key()).write_text(entry_for(parts).model_dump_json(), encoding="utf-8")
+    assert store.get(other.key()) is None
+
+
+def test_sigkill_during_writes_never_leaves_a_corrupt_entry(tmp_path):
+    # A child process rewrites one entry in a loop and is killed outright; whatever it left must parse.
+    parts = make_sample(prompt(), "m", ART, "local:abc", GenParams(), 0).parts
+    code = textwrap.dedent(f"""
+        import sys
+        from harness.extract.cache import CacheEntry, KeyParts, ResponseStore
+        parts = KeyParts.model_validate_json({parts.model_dump_json()!r})
+        store = ResponseStore(sys.argv[1], "local")
+        print("ready", flush=True)
+        n = 0
+        while True:
+            n += 1
+            claims = [{{"text": "x" * 2000, "figures": [], "dates": [], "speaker": None, "quote": None}}] * (1 + n % 40)
+            store.put(CacheEntry(key=parts.key(), parts=parts, answer={{"claims": claims}}))
+    """)
+    for _ in range(3):
+        proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+        assert proc.stdout.readline().strip() == "ready"
+        import time
+
+        time.sleep(0.3)
+        proc.kill()
+        proc.wait()
+        entry = ResponseStore(tmp_path, "local").get(parts.key())
+        assert entry is not None and entry.answer["claims"]
+    # Temp files of an interrupted write may remain, but never under an entry's name.
+    assert all(p.suffix == ".tmp" for p in tmp_path.iterdir() if p.name != f"{parts.key()}.json")
+
+
+def test_layers_local_first_then_recorded_read_only(tmp_path):
+    s1 = make_sample(prompt(), "m", ART, "local:abc", GenParams(), 0)
+    s2 = make_sample(prompt(), "m", ART, "local:abc", GenParams(), 1)
+    ResponseStore(tmp_path / "rec", "recorded").put(entry_for(s1.parts, 3))
+    ResponseStore(tmp_path / "rec", "recorded").put(entry_for(s2.parts, 1))
+    ResponseStore(tmp_path / "loc", "local").put(entry_for(s1.parts, 2))
+    cache = ResponseCache.open(tmp_path / "loc", [tmp_path / "rec"])
+    hit1, hit2 = cache.lookup(s1.key), cache.lookup(s2.key)
+    assert (hit1.layer, len(hit1.entry.answer["claims"])) == ("local", 2)
+    assert (hit2.layer, len(hit2.entry.answer["claims"])) == ("recorded", 1)
+    with pytest.raises(PermissionError):
+        cache.layers[1].put(entry_for(s1.parts))
+    s3 = make_sample(prompt(), "m", ART, "local:abc", GenParams(temperature=0.5), 1)
+    cache.put(entry_for(s3.parts))
+    assert (tmp_path / "loc" / f"{s3.key}.json").exists() and not (tmp_path / "rec" / f"{s3.key}.json").exists()
+
+
+def test_near_misses_name_the_parts_that_differ(tmp_path):
+    stored = make_sample(prompt(), "m", ART, "local:abc", GenParams(), 0)
+    ResponseStore(tmp_path, "local").put(entry_for(stored.parts))
+    wanted = make_sample(prompt(), "m", ART, "local:abc", GenParams(temperature=0.3), 0)
+    near = ResponseCache.open(tmp_path).near_misses(wanted.parts)
+    assert len(near) == 1 and near[0][2] == {"temperature": 0.0}
+
+
+def test_entries_never_hold_an_api_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-NEVER-WRITTEN")
+    s = make_sample(prompt(), "m", ART, remote_identity("http://u:sk-NEVER-WRITTEN@127.0.0.1:9/v1"), GenParams(), 0)
+    path = ResponseStore(tmp_path, "local").put(entry_for(s.parts))
+    assert "sk-NEVER-WRITTEN" not in path.read_text(encoding="utf-8")
+    assert os.environ["OPENAI_API_KEY"] == "sk-NEVER-WRITTEN"

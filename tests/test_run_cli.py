@@ -1,0 +1,123 @@
+"""`harness run` and `harness cache` as a user runs them: a subprocess, environment variables, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fake_openai_server import FakeOpenAIServer
+from tests.test_extract_runner import A001, ANSWERS
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "sk-cli-SECRET-never-in-files"
+HARNESS = str(Path(sys.executable).parent / "harness")  # the console script of this environment
+
+
+@pytest.fixture
+def server():
+    with FakeOpenAIServer(ANSWERS) as srv:
+        yield srv
+
+
+def harness(args: list[str], tmp_path: Path, srv: FakeOpenAIServer | None, **popen) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    if srv is not None:
+        env.update(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY=SECRET)
+    cmd = [HARNESS, *args]
+    defaults = ["--cache-dir", str(tmp_path / "cache"), "--recorded", str(tmp_path / "none")]
+    if args[0] == "run":
+        cmd += [*defaults, "--out", str(tmp_path / "runs"), "--n-boot", "50"]
+    elif args[:2] in (["cache", "explain"], ["cache", "list"]):
+        cmd += defaults
+    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, **popen)
+
+
+def record_of(out: str) -> dict:
+    path = next(line.split(": ", 1)[1] for line in out.splitlines() if line.startswith("record: "))
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def test_run_against_an_endpoint_from_the_environment(tmp_path, server):
+    r = harness(["run", "--model", "fake-model"], tmp_path, server)
+    assert r.returncode == 0, r.stderr
+    assert "strict F1" in r.stdout and "attribution" in r.stdout and "fake-model" in r.stdout
+    rec = record_of(r.stdout)
+    assert rec["endpoint"]["kind"] == "remote" and rec["endpoint"]["identity"] == server.base_url
+    assert rec["cache"]["requests"] == 5 and server.requests == 5
+    assert rec["scores"][0]["report"]["figures"]["counts"]["correct"] >= 1
+    assert rec["prompts"][0]["id"] == "guided"  # the default prompt
+    # The key went to the server and into no file and no output.
+    assert all(log["headers"]["authorization"] == f"Bearer {SECRET}" for log in server.log)
+    assert SECRET not in r.stdout + r.stderr
+    for p in tmp_path.rglob("*"):
+        if p.is_file():
+            assert SECRET not in p.read_text(encoding="utf-8", errors="replace"), p
+
+    again = harness(["run", "--model", "fake-model"], tmp_path, server)
+    assert again.returncode == 0 and server.requests == 5
+    assert "5 local hits" in again.stdout and "0 requested" in again.stdout
+
+
+def test_offline_miss_exits_2_naming_the_sample(tmp_path, server):
+    r = harness(["run", "--model", "fake-model", "--offline", "--article", A001], tmp_path, server)
+    assert r.returncode == 2 and server.requests == 0
+    (line,) = r.stderr.strip().splitlines()
+    assert line.startswith("error: --offline: no cached answer for prompt=guided model=fake-model article=" + A001)
+
+
+def test_offline_with_the_embedded_model_starts_no_server(tmp_path):
+    # No endpoint configured: the embedded model is the default, but offline it is neither needed nor started.
+    r = harness(["run", "--offline", "--article", A001], tmp_path, None)
+    assert r.returncode == 2 and "--offline: no cached answer" in r.stderr
+    assert "model=qwen2.5-coder-1.5b-instruct" in r.stderr
+
+
+def test_failure_threshold_exit_code(tmp_path, server):
+    server.always_fault = "500"
+    r = harness(["run", "--model", "fake-model", "--max-attempts", "1", "--article", A001], tmp_path, server)
+    assert r.returncode == 1 and "run failed: failure rate 100% > 50%" in r.stderr
+    rec = record_of(r.stdout)
+    assert rec["samples"][0]["failure"]["kind"] == "http_status" and rec["samples"][0]["failure"]["status"] == 500
+
+
+def test_a_killed_run_resumes_with_only_the_missing_samples(tmp_path, server):
+    server.delay = 0.4
+    cmd = [HARNESS, "run", "--model", "fake-model", "--concurrency", "1",
+           "--cache-dir", str(tmp_path / "cache"), "--recorded", str(tmp_path / "none"), "--out", str(tmp_path / "runs")]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    env.update(OPENAI_BASE_URL=server.base_url)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while len(list((tmp_path / "cache").glob("*.json"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = len(list((tmp_path / "cache").glob("*.json")))
+    assert 2 <= done < 5
+    before = server.requests
+    r = harness(["run", "--model", "fake-model"], tmp_path, server)
+    assert r.returncode == 0
+    assert server.requests - before == 5 - done  # only what the killed run had not finished
+    assert f"{done} local hits" in r.stdout
+
+
+def test_cache_explain_and_list(tmp_path, server):
+    assert harness(["run", "--model", "fake-model", "--article", A001], tmp_path, server).returncode == 0
+    hit = harness(["cache", "explain", "--prompt", "guided", "--article", A001, "--model", "fake-model"], tmp_path, server)
+    assert hit.returncode == 0 and "hit: local cache" in hit.stdout
+    for part in ("endpoint", "model", "messages_sha256", "mode", "schema_sha256", "temperature", "repeat"):
+        assert part in hit.stdout
+    miss = harness(["cache", "explain", "--prompt", "guided", "--article", A001, "--model", "fake-model",
+                    "--temperature", "0.5"], tmp_path, server)  # fmt: skip
+    assert miss.returncode == 0 and "miss" in miss.stdout and "differs in temperature=0.0" in miss.stdout
+    listing = harness(["cache", "list"], tmp_path, None)
+    assert listing.returncode == 0 and "1 entries" in listing.stdout and "guided" in listing.stdout
+    unknown = harness(["cache", "explain", "--prompt", "guided", "--article", "nope", "--model", "m"], tmp_path, server)
+    assert unknown.returncode == 2 and "unknown article 'nope'" in unknown.stderr
