@@ -71,14 +71,15 @@ def table(rows: list[dict]) -> list[tuple[str, str, str, str, str, str]]:
                         f"{round(r['total_s'] / 2, 2)}x", f"run {r['run_s']} s + report {r['report_s']} s; "
                         f"{r['hits']}/{r['samples']} from cache; {asked} requests"))  # fmt: skip
         elif b == "embedded" and r.get("summary"):
-            out.append((b, f"{r['articles']} articles, {r['n_threads']} threads ({r['source']})", f"{r['actual_s']} s",
+            case = f"{r['articles']} articles, guided, {r['n_threads']} threads ({r['source']})"
+            out.append((b, case, f"{r['actual_s']} s",
                         f"floor {r['floor_full_s']} s (prefix reuse {r['floor_prefix_s']} s)",
                         f"{r['ratio_full']}x ({r['ratio_prefix']}x)",
                         f"prompt {r['prompt_tok_per_s']} tok/s, generation {r['gen_tok_per_s']} tok/s; "
                         f"{r['prompt_tokens']} prompt, {r['output_tokens']} output tokens "
                         f"({r['output_tokens_per_article']} per article)"))  # fmt: skip
         elif b == "embedded":
-            out.append((b, f"  {r['article_id']}", f"{r['latency_s']} s", "", "",
+            out.append((b, f"  {r['article_id']}", f"{r['latency_s']:.1f} s", "", "",
                         f"{r['prompt_tokens']} prompt, {r['completion_tokens']} output tokens"
                         + (" (cut at max_tokens)" if r.get("truncated") else "")))  # fmt: skip
         elif b == "scoring" and "articles" in r:
