@@ -34,8 +34,12 @@ def decode_utf8(data: bytes, file: str) -> str:
 
 
 def load_article(path: Path) -> Article:
+    """One seed file; an empty one is refused (there is nothing to extract, and nothing to send a model)."""
     data = path.read_bytes()
-    return Article(article_id=path.stem, text=decode_utf8(data, str(path)), sha256=sha256_bytes(data))
+    text = decode_utf8(data, str(path))
+    if not text.strip():
+        raise InputError("empty article (no text to extract claims from)", str(path), 1)
+    return Article(article_id=path.stem, text=text, sha256=sha256_bytes(data))
 
 
 def load_articles(folder: Path) -> dict[str, Article]:
@@ -216,19 +220,16 @@ def load_articles_dataset(folder: Path) -> dict[str, Article]:
         ds = load_from_disk(str(folder))
     except (FileNotFoundError, ValueError) as exc:
         raise InputError(f"not a saved datasets dataset: {exc}", str(folder)) from None
-    if isinstance(ds, DatasetDict):
-        if "articles" not in ds:
-            raise InputError("dataset has no 'articles' split", str(folder))
-        ds = ds["articles"]
+    if isinstance(ds, DatasetDict):  # the gold export's `articles` split, else `train`, else the first split
+        ds = ds["articles"] if "articles" in ds else ds["train"] if "train" in ds else next(iter(ds.values()))
     missing = {"article_id", "text"} - set(ds.column_names)
     if missing:
-        raise InputError(f"dataset lacks columns {sorted(missing)}", str(folder))
-    out = {}
+        raise InputError(f"dataset lacks column(s) {', '.join(sorted(missing))}", str(folder))
+    out: dict[str, Article] = {}
     for i, row in enumerate(ds):
-        text = row["text"]
-        if not isinstance(text, str):
-            raise InputError(f"row {i}: text is not a string", str(folder))
-        out[str(row["article_id"])] = Article(
-            article_id=str(row["article_id"]), text=text, sha256=sha256_bytes(text.encode("utf-8"))
-        )
+        aid, text = str(row["article_id"]), row["text"]
+        if not isinstance(text, str) or not text.strip() or aid in out:
+            why = "duplicate article_id" if aid in out else "text is not a string" if not isinstance(text, str) else "empty article"
+            raise InputError(f"row {i}: {why}", str(folder))
+        out[aid] = Article(article_id=aid, text=text, sha256=sha256_bytes(text.encode("utf-8")))
     return out

@@ -148,7 +148,6 @@ def test_binary_files_that_are_not_txt_are_not_articles(tmp_path, server, alone)
     assert [s["article_id"] for s in rec["samples"]] == ["good1", "good2"] and good_claims(rec) == alone
 
 
-@pytest.mark.xfail(strict=True, reason="an empty article is sent to the endpoint and recorded as ok with 0 claims")
 @pytest.mark.parametrize("text", ["", " \n\n\t\n"])
 def test_an_empty_article_is_refused_or_recorded_as_failed(tmp_path, server, text):
     files = {"good1.txt": GOOD["good1"], "empty.txt": text}

@@ -95,7 +95,6 @@ def test_the_failure_is_recorded_and_reported(session):
     assert "http_status" in (session["run_dir"] / "report.md").read_text(encoding="utf-8")
 
 
-@pytest.mark.xfail(strict=True, reason="a failure message is recorded verbatim: a key the endpoint echoes is written")
 def test_a_key_echoed_back_by_the_endpoint_is_not_written(tmp_path):
     key = f"sk-test-PLANTED-{secrets.token_hex(12)}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}

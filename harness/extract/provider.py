@@ -281,6 +281,7 @@ class Provider:
         http_client = None
         if is_loopback_http(base_url):
             http_client = httpx2.AsyncClient(transport=LoopbackTransport(), timeout=params.timeout)
+        self._secrets = [k for k in (api_key, api_key[:12] if api_key and len(api_key) > 16 else None) if k]
         self._client = openai.AsyncOpenAI(
             base_url=base_url, api_key=api_key or "unused", max_retries=0, timeout=params.timeout,
             http_client=http_client,
@@ -330,6 +331,13 @@ class Provider:
         base = min(self.params.backoff_base * (2 ** (attempt - 1)), self.params.backoff_max)
         return base * (0.5 + random.random() / 2)
 
+    def _redacted(self, failure: Failure) -> Failure:
+        """An endpoint may echo the key in its error text ("Incorrect API key provided: sk-..."): never keep it."""
+        message = failure.message
+        for secret in self._secrets:
+            message = message.replace(secret, "***")
+        return failure if message == failure.message else failure.model_copy(update={"message": message})
+
     async def request(self, messages: list[dict[str, str]], model: str, slot: asyncio.Semaphore | None = None) -> Outcome:
         """Ask once for `messages`, retrying transport faults; never raises for a fault of the endpoint.
 
@@ -360,6 +368,7 @@ class Provider:
                     if type(exc) is TimeoutError:  # our guard fired: no instructor hook saw this attempt end
                         tally.errors += 1
                     failure, retry_after = classify(exc)
+                    failure = self._redacted(failure)
                     if failure.kind == "length":
                         answer = _salvaged(exc)
                         if answer is not None:

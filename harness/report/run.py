@@ -8,7 +8,6 @@ in the cache, and stopped afterwards whatever happens.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import os
 import time
 from collections import Counter
@@ -18,7 +17,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr
 
-from harness.corpus import load_articles, load_gold
+from harness.corpus import load_articles, load_articles_dataset, load_gold
 from harness.errors import EXIT_FAILED, EXIT_OK, InputError
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR, ResponseCache, ResponseStore, Usage
 from harness.extract.prompts import resolve_prompts
@@ -84,21 +83,7 @@ def load_article_source(path: Path) -> dict[str, Article]:
     if path.is_dir() and any(path.glob("*.txt")):
         return load_articles(path)
     if (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists():
-        import datasets
-
-        ds = datasets.load_from_disk(str(path))
-        if isinstance(ds, datasets.DatasetDict):
-            ds = ds["train"] if "train" in ds else next(iter(ds.values()))
-        missing = {"article_id", "text"} - set(ds.column_names)
-        if missing:
-            raise InputError(f"dataset lacks column(s) {', '.join(sorted(missing))}", str(path))
-        out: dict[str, Article] = {}
-        for i, row in enumerate(ds):
-            aid, text = str(row["article_id"]), row["text"]
-            if not isinstance(text, str) or aid in out:
-                raise InputError(f"row {i}: {'duplicate article_id' if aid in out else 'text is not a string'}", str(path))
-            out[aid] = Article(article_id=aid, text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest())
-        return out
+        return load_articles_dataset(path)
     raise InputError("neither .txt articles nor a dataset saved with save_to_disk", str(path))
 
 
