@@ -5,7 +5,8 @@ The floor is N x delay / concurrency (500 x 0.2 s / 50 = 2 s): what an ideal cli
 concurrency, each as a ratio to that floor: `wall` (the whole command, interpreter start-up and imports included),
 `api` (first request in to last answer out, as the endpoint saw it: the client's request path alone) and, for
 reference, a plain asyncio client (keep-alive connections, no openai or instructor) against the same endpoint, which
-shows what the endpoint itself allows. Prints one JSON line per row.
+shows what the endpoint itself allows. The run is timed with `--no-report` (extraction, scoring and the run record):
+writing report.md/report.html is timed by the warm-cache benchmark. Prints one JSON line per row.
 
 Run: `python benchmarks/bench_throughput.py [--articles 500] [--concurrency 10 50 100] [--delay 0.2]`.
 """
@@ -50,7 +51,7 @@ def harness_run(base_url: str, articles: Path, work: Path, concurrency: int, qui
     env["OPENAI_API_KEY"] = "sk-bench"
     cmd = [HARNESS, "run", "--base-url", base_url, "--model", "bench-model", "--articles", str(articles),
            "--cache-dir", str(work / "cache"), "--recorded", str(work / "none"), "--out", str(work / "runs"),
-           "--concurrency", str(concurrency), "--max-attempts", "1", *(["--quiet"] if quiet else [])]  # fmt: skip
+           "--concurrency", str(concurrency), "--max-attempts", "1", "--no-report", *(["--quiet"] if quiet else [])]  # fmt: skip
     t0 = time.perf_counter()
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     wall = time.perf_counter() - t0

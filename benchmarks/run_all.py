@@ -68,8 +68,9 @@ def table(rows: list[dict]) -> list[tuple[str, str, str, str, str, str]]:
         elif b == "warm_cache":
             asked = r.get("endpoint_requests", r["requests"])
             out.append((b, f"5 seed articles, {r['case']}", f"{r['total_s']} s", "target 2 s",
-                        f"{round(r['total_s'] / 2, 2)}x", f"run {r['run_s']} s + report {r['report_s']} s; "
-                        f"{r['hits']}/{r['samples']} from cache; {asked} requests"))  # fmt: skip
+                        f"{round(r['total_s'] / 2, 2)}x", f"run, record, report.md and report.html"
+                        f"{'' if r['reports'] else ' (reports MISSING)'}; {r['hits']}/{r['samples']} from cache; "
+                        f"{asked} requests"))  # fmt: skip
         elif b == "embedded" and r.get("summary"):
             case = f"{r['articles']} articles, guided, {r['n_threads']} threads ({r['source']})"
             out.append((b, case, f"{r['actual_s']} s",

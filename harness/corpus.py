@@ -18,6 +18,7 @@ from harness.errors import InputError
 from harness.schema import Article, GoldArticle
 
 GOLD_SUFFIXES = (".yaml", ".yml")
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when PyYAML was built with it (~5x faster)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -80,14 +81,17 @@ def parse_gold_file(path: Path) -> GoldFile:
     """Read and validate one gold file; YAML, UTF-8 and schema errors come back located."""
     name = str(path)
     text = decode_utf8(Path(path).read_bytes(), name)
-    try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+    loader = _YamlLoader(text)
+    try:  # one parse: the node tree gives line numbers for errors, the same tree gives the data
+        root = loader.get_single_node()
+        data = loader.construct_document(root) if root is not None else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         line = mark.line + 1 if mark else None
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise InputError(f"invalid YAML: {problem}", name, line) from None
+    finally:
+        loader.dispose()
     if root is None or not isinstance(data, dict):
         raise InputError("a gold file must be a YAML mapping with article_id, sha256, speakers, claims", name, 1)
     try:

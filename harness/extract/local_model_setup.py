@@ -85,7 +85,27 @@ def _console() -> Console:
 
 
 def runtime_available() -> bool:
-    """True if this interpreter can import the llama-cpp-python server (probed in a child: nothing loads here)."""
+    """True when llama-cpp-python at the pinned version and its `server` extra's packages are installed.
+
+    Package metadata only (milliseconds): importing the server would cost a second on every `make run`. Right after
+    installing, `ensure_runtime` also imports it once in a child process (`_imports_cleanly`).
+    """
+    from importlib import metadata
+
+    name, pinned = RUNTIME_REQUIREMENT.split("[")[0], RUNTIME_REQUIREMENT.rpartition("==")[2]
+    try:
+        if metadata.version(name) != pinned:
+            return False
+        needed = [r for r in metadata.requires(name) or [] if 'extra == "server"' in r]
+        for req in needed:
+            metadata.version(re.match(r"[A-Za-z0-9._-]+", req).group(0))
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+def _imports_cleanly() -> bool:
+    """The server imports in this interpreter (probed in a child, so nothing heavy loads here)."""
     probe = subprocess.run([sys.executable, "-c", "import llama_cpp.server.app"], capture_output=True)
     return probe.returncode == 0
 
@@ -109,7 +129,7 @@ def ensure_runtime(progress: bool = True) -> None:
         tail = _last_error_line(done.stdout + done.stderr)
     if done.returncode != 0:
         raise LocalModelError(f"installing {RUNTIME_REQUIREMENT} failed (pip exit {done.returncode}) {tail}".strip())
-    if not runtime_available():
+    if not (runtime_available() and _imports_cleanly()):
         raise LocalModelError(f"{RUNTIME_REQUIREMENT} was installed but `import llama_cpp.server.app` still fails")
 
 

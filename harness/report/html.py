@@ -193,3 +193,17 @@ def write_report(ctx: ReportContext, out_dir: Path) -> tuple[Path, Path]:
     atomic_write_text(md, render_markdown(ctx))
     atomic_write_text(html, render_html(ctx))
     return md, html
+
+
+def write_run_report(run_path: Path, record=None, out_dir: Path | None = None, articles: Path | None = None,
+                     gold: Path | None = None) -> tuple[Path, Path]:  # fmt: skip
+    """`report.md` and `report.html` of the run at `run_path` (a folder or its run.json), into `out_dir` or the run's
+    folder; `record` saves re-reading run.json when the caller already holds it (as `harness run` does)."""
+    from harness.report.markdown import load_sources, report_context
+    from harness.report.record import read_run
+
+    run_path = Path(run_path)
+    record = record if record is not None else read_run(run_path)
+    arts, g, notes = load_sources(record, articles, gold)
+    folder = run_path if run_path.is_dir() else run_path.parent
+    return write_report(report_context(record, arts, g, notes), out_dir or folder)
