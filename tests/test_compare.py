@@ -91,3 +91,25 @@ def test_refuses_runs_scored_on_different_gold(tmp_path, gold, articles):
     failed["001_ace72b6c210ee1f9"] = Failure(kind="timeout", message="no answer")
     d = write(make_record({("guided", "m"): failed}, gold, articles, run_id="D"), tmp_path)
     assert run_cli("compare", str(a), str(d)).returncode == 0
+
+
+def test_a_run_compared_with_itself_differs_by_nothing(gold):
+    """The embedded model's recorded answers against themselves: every row pairs with itself — spurious predictions
+    included, since both runs made the same ones — so B - A is 0 with interval [0, 0] and p = 1 on every field."""
+    import json
+
+    from harness.extract.response import ClaimsAnswer, to_predictions
+    from harness.score import evaluate
+    from harness.score.compare import compare_reports
+    from tests.conftest import ROOT
+
+    preds = []
+    for f in sorted((ROOT / "reports" / "recorded").glob("*.json")):
+        entry = json.loads(f.read_text(encoding="utf-8"))
+        if entry["labels"]["prompt"] == "guided":
+            preds += to_predictions(entry["labels"]["article_id"], ClaimsAnswer.model_validate(entry["answer"]))
+    report = evaluate(gold, preds, n_boot=200)
+    assert report.figures.counts["spurious"] > 0  # the case this pairing is about
+    for row in compare_reports(report, report, n_boot=200, n_perm=200):
+        assert (row.diff, row.ci, row.p_value) == (0.0, [0.0, 0.0], 1.0), row
+        assert row.verdict == "not distinguishable on this data"

@@ -1,12 +1,13 @@
 """Paired comparison of two score reports on the same gold: per field, B minus A with interval, p, MDD, verdict.
 
-Items are paired by their gold key (the same gold figure, date, speaker or claim under both runs); a spurious
+Items are paired by their gold key (the same gold figure, date, speaker or claim under both runs). Spurious
+predictions are paired when both runs made the same one (same article, same predicted value); any other spurious
 prediction has no partner and stands in its own row. Holm's correction runs across the fields compared.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from pydantic import BaseModel
 
@@ -31,15 +32,15 @@ class FieldComparison(BaseModel):
     verdict: str
 
 
-def _rows(report: ScoreReport, field: str) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
-    """Per article: gold key -> outcome code, and the number of spurious items."""
+def _rows(report: ScoreReport, field: str) -> tuple[dict[str, dict[str, int]], dict[str, Counter]]:
+    """Per article: gold key -> outcome code, and the spurious items counted by predicted value."""
     keyed: dict[str, dict[str, int]] = defaultdict(dict)
-    spurious: dict[str, int] = defaultdict(int)
+    spurious: dict[str, Counter] = defaultdict(Counter)
     for it in report.items:
         if it.field != field:
             continue
         if it.gold_key is None:
-            spurious[it.article_id] += 1
+            spurious[it.article_id][it.pred_value if it.pred_value is not None else it.pred_raw] += 1
         else:
             keyed[it.article_id][it.gold_key] = OUTCOMES.index(it.outcome)
     return keyed, spurious
@@ -53,7 +54,9 @@ def paired_rows(a: ScoreReport, b: ScoreReport, field: str) -> list[list[tuple[i
     out = []
     for aid in articles:
         rows = [(ka[aid].get(k, NONE), kb[aid].get(k, NONE)) for k in sorted(set(ka[aid]) | set(kb[aid]))]
-        rows += [(OUTCOMES.index("spurious"), NONE)] * sa[aid] + [(NONE, OUTCOMES.index("spurious"))] * sb[aid]
+        spu, both = OUTCOMES.index("spurious"), sa[aid] & sb[aid]  # the same spurious prediction in both runs
+        rows += [(spu, spu)] * sum(both.values())
+        rows += [(spu, NONE)] * sum((sa[aid] - both).values()) + [(NONE, spu)] * sum((sb[aid] - both).values())
         out.append(rows)
     return out
 
