@@ -152,6 +152,19 @@ def test_unparseable_value_is_counted_as_wrong_not_dropped(mini_gold):
     assert r.figures.counts["incorrect"] == 1 and r.figures.precision == pytest.approx(2 / 3)
 
 
+def test_a_place_given_as_a_date_is_a_spurious_unreadable_date(mini_gold):
+    # The embedded model put "Istana Negara, Jakarta" in a claim's dates (article 004). On t-2, which has no gold
+    # date, it is spurious: dates COR 2, SPU 1 -> P = 2/3, R = 2/2; and it is typed as an unreadable *date*.
+    preds = _perfect()
+    preds[1] = _pred(A000, "angka UMKM yang telah bergabung telah mencapai 3,8 juta", ["3,8 juta"],
+                     ["Istana Negara, Jakarta"], "Odo Manuhutu")  # fmt: skip
+    r = evaluate(mini_gold, preds, n_boot=200)
+    assert r.unparsed["dates"] == 1
+    assert (r.dates.precision, r.dates.recall) == (pytest.approx(2 / 3), 1.0)
+    (spu,) = [it for it in r.items if it.field == "dates" and it.outcome == "spurious"]
+    assert spu.error == "unparseable_date" and spu.pred_raw == "Istana Negara, Jakarta"
+
+
 def test_unknown_article_ids_are_reported_not_scored(mini_gold):
     preds = _perfect() + [_pred("999_unknown", "x", ["5 juta"])]
     r = evaluate(mini_gold, preds, n_boot=200)

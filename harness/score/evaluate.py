@@ -92,7 +92,8 @@ class _Article:
             self._item(field, MIS, None, *g_flat[i], None, None)
         for j in spurious:
             p = p_flat[j][1]
-            self._item(field, SPU, "unparseable_value" if p.value is None else None, None, None, None, *p_flat[j])
+            unreadable = "unparseable_date" if field == "dates" else "unparseable_value"
+            self._item(field, SPU, unreadable if p.value is None else None, None, None, None, *p_flat[j])
         return out, g_flat, p_flat
 
     def _item(self, field, outcome, error, ci, si, g, cj, p) -> None:
