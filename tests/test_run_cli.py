@@ -137,3 +137,22 @@ def test_cache_explain_and_list(tmp_path, server):
     assert listing.returncode == 0 and "1 entries" in listing.stdout and "guided" in listing.stdout
     unknown = harness(["cache", "explain", "--prompt", "guided", "--article", "nope", "--model", "m"], tmp_path, server)
     assert unknown.returncode == 2 and "unknown article 'nope'" in unknown.stderr
+
+
+def test_offline_replay_reproduces_the_committed_baseline(tmp_path):
+    """A fresh clone with no model: `harness run --offline` answers from reports/recorded and gives exactly the
+    scores committed in reports/baseline.json (counts, P/R/F1 and, with the same seed and resamples, intervals)."""
+    baseline = json.loads((ROOT / "reports" / "baseline.json").read_text(encoding="utf-8"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    r = subprocess.run([HARNESS, "run", "--offline", "-q", "--no-report", "--cache-dir", str(tmp_path / "empty"),
+                        "--out", str(tmp_path / "runs")], cwd=ROOT, env=env, capture_output=True, text=True,
+                       timeout=300)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    rec = record_of(r.stdout)
+    assert rec["cache"] == {**rec["cache"], "hits_local": 0, "hits_recorded": 5, "requests": 0}
+    (entry,) = rec["scores"]
+    assert (entry["prompt"], entry["model"]) == (baseline["prompt"], baseline["model"])
+    for field in ("figures", "dates", "attribution", "claims", "figures_bound"):
+        got, want = entry["report"][field], baseline["report"][field]
+        for k in ("precision", "recall", "f1", "ci", "counts"):
+            assert got[k] == want[k], (field, k)
