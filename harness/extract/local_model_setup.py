@@ -116,6 +116,9 @@ def ensure_runtime(progress: bool = True) -> None:
         return
     env = dict(os.environ)
     env.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", "2")
+    # The multimodal library (mtmd, for image input) is loaded only by vision chat handlers, which the harness never
+    # uses: skipping it shortens the compile. A user's own CMAKE_ARGS (e.g. a BLAS build) win.
+    env.setdefault("CMAKE_ARGS", "-DLLAVA_BUILD=OFF")
     cmd = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", RUNTIME_REQUIREMENT]
     if progress:
         _console().print(
