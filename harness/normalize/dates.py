@@ -46,6 +46,12 @@ _MONTHS = (  # month names dateparser knows; listed here to recognise "10 Februa
 ).split()
 _MONTH = "|".join(sorted(_MONTHS + ["jan", "feb", "mar", "apr", "jun", "jul", "agu", "agt", "ags", "aug",
                                "sep", "sept", "okt", "oct", "nov", "des", "dec"], key=len, reverse=True))
+# "maret 2021" and "2021" read by hand, as dateparser reads them (checked for every name here and years 1900-2100)
+_MONTH_NUMBER = {m: n for n, names in enumerate((
+    "januari january", "februari pebruari february", "maret march", "april", "mei may", "juni june", "juli july",
+    "agustus august", "september", "oktober october", "november nopember", "desember december"), start=1)
+    for m in names.split()}  # fmt: skip
+_PLAIN = re.compile(rf"(?:({'|'.join(_MONTHS)}) )?(\d{{4}})")
 _NOISE = re.compile(
     rf"^(?:awal|akhir|pertengahan|medio|sepanjang|selama|early|late|mid|end\s+of|the|of|during|throughout|"
     rf"(?:bulan|tahun|year)(?=\s+(?:\d|(?:{_MONTH})\b)))(?!\w)[\s,-]*"
@@ -237,6 +243,8 @@ def _parse(raw: str, published: str | None) -> NormDate:
     s = _WEEKDAY.sub("", s)
     year = pub[2] if pub else None
     got = _rules(s, year)
+    if got is None and (m := _PLAIN.fullmatch(s)) and 1900 <= int(m.group(2)) <= 2100:
+        got = (f"{m.group(2)}-{_MONTH_NUMBER[m.group(1)]:02d}", "month") if m.group(1) else (m.group(2), "year")
     if got is None and re.search(r"[a-z0-9]", s):
         got = _via_dateparser(s, pub[3] if pub else _SENTINELS, known_year=pub is not None)
     if not got or not got[0]:

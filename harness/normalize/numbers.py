@@ -126,8 +126,15 @@ def _prep(text: str) -> str:
     return text.replace("\u2212", "-").replace("\u2013", "-")
 
 
+_GROUPED_ID = re.compile(r"[1-9][0-9]{0,2}(?:\.[0-9]{3})+")  # fullmatch on a _NUM token: "6.500", "3.800.000"
+
+
 def _parse_digits(tok: str) -> Decimal | None:
     """Strict Indonesian reading first ("3,8", "6.500", "3.800" = 3800), then strict English ("3.8", "3,800,000")."""
+    if "." not in tok and tok.count(",") < 2:
+        return Decimal(tok.replace(",", "."))  # what Babel returns for "id": no group mark, so no strict check
+    if _GROUPED_ID.fullmatch(tok):
+        return Decimal(tok.replace(".", ""))  # "6.500": Babel's strict "id" check passes, same value
     with localcontext() as ctx:
         ctx.prec = _PREC  # Babel's strict check re-formats the number: more than 28 digits must survive it
         for locale in ("id", "en"):

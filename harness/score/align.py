@@ -1,25 +1,28 @@
 """One-to-one optimal alignment (Kuhn-Munkres via scipy) of predicted to gold claims and slots, per article.
 
-Claims are paired on a similarity built from their slots and their words; slots (figures, dates) are then paired
-across the whole article, preferring pairs inside aligned claims. Anything left over is missing or spurious.
-Candidate slot pairs are looked up by key (a figure's digits, a date's year), so the work grows with the pairs
-that can earn credit, not with every pair.
+Claims are paired on a similarity built from their slots and their words (harness.score.similarity computes it
+for many articles at once); slots (figures, dates) are then paired across the whole article, preferring pairs
+inside aligned claims. Anything left over is missing or spurious. Candidate slot pairs are looked up by key (a
+figure's digits, a date's year), so the work grows with the pairs that can earn credit, not with every pair.
 """
 
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from harness.score.judge import WILDCARD, credit
+from harness.score.judge import WILDCARD
 
 CLAIM_THRESHOLD = 0.25  # below this similarity a predicted claim is not the gold claim (see docs/SCORING.md)
 WEIGHTS = {"figures": 0.45, "dates": 0.2, "text": 0.35}
+CREDIT = (1.0, 0.5, 0.0, 0.0, 0.0)  # per outcome code (COR, PAR, INC, MIS, SPU): judge.credit
 _TOKEN = re.compile(r"\w{2,}", re.UNICODE)
+# (id(gold slot), id(predicted slot)) -> (gold slot, predicted slot, verdict). Slots are interned by content and the
+# entry holds both, so neither id can be reused by another object while the entry exists.
+_VERDICTS: dict[tuple[int, int], tuple] = {}
 
 
 def assign(weights: np.ndarray, minimum: float = 0.0) -> list[tuple[int, int]]:
@@ -27,109 +30,139 @@ def assign(weights: np.ndarray, minimum: float = 0.0) -> list[tuple[int, int]]:
     if weights.size == 0:
         return []
     rows, cols = linear_sum_assignment(weights, maximize=True)
-    return [(int(r), int(c)) for r, c in zip(rows, cols) if weights[r, c] > minimum]
+    keep = weights[rows, cols] > minimum
+    return list(zip(rows[keep].tolist(), cols[keep].tolist()))
 
 
-def tokens(texts: Sequence[str]) -> frozenset[str]:
-    return frozenset(t.casefold() for s in texts for t in _TOKEN.findall(s))
+def _words(s: str) -> list[str]:
+    if s.isascii():  # lower() is casefold() on ASCII and keeps every \w run as it is
+        return _TOKEN.findall(s.lower())
+    return [t.casefold() for t in _TOKEN.findall(s)]
 
 
-def index_by_key(slots: Sequence, key: Callable) -> dict[object, list[int]]:
-    by_key: dict[object, list[int]] = defaultdict(list)
-    for j, s in enumerate(slots):
-        by_key[key(s)].append(j)
-    return by_key
+_WORD_IDS: dict[str, int] = {}  # word -> a number of its own, for as long as the cache below lives
+_TEXT_IDS: dict[str, tuple[int, ...]] = {}  # text -> its distinct words' numbers
 
 
-def candidates(by_key: dict[object, list[int]], k: object, n: int) -> list[int]:
-    """Slots that may pair with a slot of key k; the wildcard key (a year-less date) may pair with any."""
-    if k is None:
-        return []
-    if k == WILDCARD:
-        return list(range(n))
-    return by_key.get(k, []) + by_key.get(WILDCARD, [])
+def text_ids(text: str) -> tuple[int, ...]:
+    """The distinct casefolded words (two or more word characters) of a text, as numbers that stay the same
+    until reset_word_ids."""
+    ids = _TEXT_IDS.get(text)
+    if ids is None:
+        vocab = _WORD_IDS
+        ids = _TEXT_IDS[text] = tuple({vocab.setdefault(t, len(vocab)) for t in _words(text)})
+    return ids
 
 
-def text_dice(gold: list[frozenset[str]], pred: list[frozenset[str]]) -> np.ndarray:
-    """Dice coefficient of word sets for every (gold, predicted) pair, as one matrix product."""
-    vocab: dict[str, int] = {}
-    for s in (*gold, *pred):
-        for t in s:
-            vocab.setdefault(t, len(vocab))
-    g = np.zeros((len(gold), len(vocab)))
-    p = np.zeros((len(pred), len(vocab)))
-    for i, s in enumerate(gold):
-        g[i, [vocab[t] for t in s]] = 1
-    for j, s in enumerate(pred):
-        p[j, [vocab[t] for t in s]] = 1
-    sizes = g.sum(1)[:, None] + p.sum(1)[None, :]
-    return np.divide(2 * (g @ p.T), sizes, out=np.zeros_like(sizes), where=sizes > 0)
+def word_ids(texts: Sequence[str]) -> tuple[int, ...]:
+    """text_ids over several texts: the distinct words of them all."""
+    return tuple({i for s in texts for i in text_ids(s)})
 
 
-def slot_verdicts(gold: Sequence, pred: Sequence, key: Callable, judge: Callable) -> dict[tuple[int, int], tuple[int, str | None]]:
-    """Judge every candidate pair of one article's slots once (gold index, predicted index) -> (outcome, error).
-    Both the claim similarity and the slot alignment read these verdicts."""
-    by_key = index_by_key(pred, key)
-    out = {}
-    for i, g in enumerate(gold):
-        for j in candidates(by_key, key(g), len(pred)):
-            out[i, j] = judge(g, pred[j])
-    return out
+def word_count() -> int:
+    """Every word number given so far is below this."""
+    return len(_WORD_IDS)
 
 
-def slot_dice(
-    verdicts: dict[tuple[int, int], tuple[int, str | None]], g_claim: list[int], p_claim: list[int],
-    g_len: np.ndarray, p_len: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Per claim pair, Dice over credited slot pairs (1 correct, 0.5 partial), and a mask of the pairs where
-    either claim has slots of this kind. Slots inside one claim pair are matched greedily (claims hold 1-3)."""
-    cands: dict[tuple[int, int], list[tuple[float, int, int]]] = defaultdict(list)
-    for (i, j), (outcome, _err) in verdicts.items():
-        c = credit(outcome)
-        if c > 0:
-            cands[g_claim[i], p_claim[j]].append((c, i, j))
-    sim = np.zeros((len(g_len), len(p_len)))
-    for (ci, cj), found in cands.items():
-        used_g, used_p, total = set(), set(), 0.0
-        for c, i, j in sorted(found, reverse=True):
-            if i not in used_g and j not in used_p:
-                used_g.add(i)
-                used_p.add(j)
-                total += c
-        sim[ci, cj] = 2 * total / (g_len[ci] + p_len[cj])
-    return sim, (g_len[:, None] + p_len[None, :]) > 0
+def reset_word_ids(limit: int = 200_000) -> None:
+    """Forget the texts (and, past `limit` words, the numbering) between batches, so the caches stay bounded."""
+    if len(_TEXT_IDS) > limit or len(_WORD_IDS) > limit:
+        _TEXT_IDS.clear()
+        _WORD_IDS.clear()
 
 
 def claim_similarity(parts: dict[str, tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """Weighted mean of the parts present (figures, dates, text) for every claim pair; a part counts only where
-    either claim has something of that kind, and the weights are renormalised over what is present."""
+    either claim has something of that kind, and the weights are renormalised over what is present.
+    Elementwise, so it takes one article's matrices or many articles' pairs laid end to end alike."""
     num = sum(WEIGHTS[k] * v * m for k, (v, m) in parts.items())
     den = sum(WEIGHTS[k] * m for k, (_, m) in parts.items())
     return np.divide(num, den, out=np.zeros_like(num, dtype=float), where=den > 0)
 
 
-def align_slots(
-    gold: Sequence, pred: Sequence, verdicts: dict[tuple[int, int], tuple[int, str | None]], judge: Callable,
-    same_claim: Callable[[int, int], bool],
-) -> tuple[list[tuple[int, int, int, str | None]], list[int], list[int]]:  # fmt: skip
-    """Pair the slots of one article: credited pairs first (ties go to pairs inside aligned claims), then
-    leftover slots of the same aligned claim pair as incorrect. Returns (pairs with outcome/error, missing, spurious)."""
-    w = np.zeros((len(gold), len(pred)))
-    for (i, j), (outcome, _err) in verdicts.items():
-        c = credit(outcome)
-        if c > 0:
-            w[i, j] = c + (0.001 if same_claim(i, j) else 0.0)
-    pairs = [(i, j, *verdicts[i, j]) for i, j in assign(w)]
-    used_g, used_p = {i for i, *_ in pairs}, {j for _, j, *_ in pairs}
-    for i in range(len(gold)):
-        if i in used_g:
+def verdicts(gold: list, pred: list, key: Callable, judge: Callable) -> tuple[dict, list[tuple[int, int, float]]]:
+    """Judge every candidate pair of one article's slots once; keep the credited ones (correct or partial), the only
+    ones the claim similarity and the slot alignment use: ({(gold index, predicted index): (outcome, error)},
+    [(gold index, predicted index, credit)])."""
+    by_key: dict[object, list[int]] = {}
+    for j, s in enumerate(pred):
+        by_key.setdefault(key(s), []).append(j)
+    wild = by_key.get(WILDCARD, [])
+    cache = _VERDICTS
+    found, credited = {}, []
+    for i, g in enumerate(gold):
+        k = key(g)
+        if k is None:
             continue
-        for j in range(len(pred)):
-            if j not in used_p and same_claim(i, j):
-                pairs.append((i, j, *judge(gold[i], pred[j])))
-                used_g.add(i)
-                used_p.add(j)
-                break
-    missing = [i for i in range(len(gold)) if i not in used_g]
-    spurious = [j for j in range(len(pred)) if j not in used_p]
-    return sorted(pairs), missing, spurious
+        gid = id(g)
+        for j in range(len(pred)) if k == WILDCARD else by_key.get(k, []) + wild:
+            p = pred[j]
+            hit = cache.get((gid, id(p)))
+            if hit is None:
+                if len(cache) > 500_000:
+                    cache.clear()
+                hit = cache[gid, id(p)] = (g, p, judge(g, p))
+            verdict = hit[2]
+            if verdict[0] <= 1:  # COR or PAR
+                found[i, j] = verdict
+                credited.append((i, j, CREDIT[verdict[0]]))
+    return found, credited
+
+
+class SlotField:
+    """One slot kind (figures or dates) of one article: flat gold and predicted slots with their claims."""
+
+    __slots__ = ("name", "g_claim", "g_index", "g", "p_claim", "p", "g_len", "p_len", "verdicts", "credited", "judge")
+
+    def __init__(self, name: str, g_slots: list[list], p_slots: list[list], key: Callable, judge: Callable):
+        self.name, self.judge = name, judge
+        self.g_claim = [ci for ci, slots in enumerate(g_slots) for _ in slots]
+        self.g_index = [si for slots in g_slots for si in range(len(slots))]
+        self.g = [s for slots in g_slots for s in slots]
+        self.p_claim = [cj for cj, slots in enumerate(p_slots) for _ in slots]
+        self.p = [s for slots in p_slots for s in slots]
+        self.g_len = [float(len(s)) for s in g_slots]
+        self.p_len = [float(len(s)) for s in p_slots]
+        self.verdicts, self.credited = verdicts(self.g, self.p, key, judge)
+
+    def dice(self, pairs: dict[int, list]) -> None:
+        """For claim pairs with several credited slot pairs: Dice over a greedy one-to-one choice of them
+        (1 correct, 0.5 partial; claims hold 1-3 slots). pairs: (gold claim, predicted claim) -> [] to fill in with
+        the Dice value; harness.score.similarity computes the common single-pair case itself."""
+        found: dict[tuple[int, int], list] = {}
+        for i, j, c in self.credited:
+            key = (self.g_claim[i], self.p_claim[j])
+            if key in pairs:
+                found.setdefault(key, []).append((c, i, j))
+        for (ci, cj), cands in found.items():
+            used_g, used_p, total = set(), set(), 0.0
+            for c, i, j in sorted(cands, reverse=True):
+                if i not in used_g and j not in used_p:
+                    used_g.add(i)
+                    used_p.add(j)
+                    total += c
+            pairs[ci, cj].append(2 * total / (self.g_len[ci] + self.p_len[cj]))
+
+    def align(self, g2p: dict[int, int]) -> tuple[list, list[int], list[int]]:
+        """Pair the slots: credited pairs first (ties go to pairs inside aligned claims, +0.001), then a leftover gold
+        slot with the first leftover predicted slot of its aligned claim, judged (so usually incorrect).
+        Returns (sorted (i, j, outcome, error), missing gold indices, spurious predicted indices)."""
+        g_claim, p_claim, found = self.g_claim, self.p_claim, self.verdicts
+        w = np.zeros((len(self.g), len(self.p)))
+        for i, j, c in self.credited:
+            w[i, j] = c + (0.001 if g2p.get(g_claim[i]) == p_claim[j] else 0.0)
+        pairs = [(i, j, *found[i, j]) for i, j in assign(w)]
+        used_g, used_p = {i for i, *_ in pairs}, {j for _, j, *_ in pairs}
+        for i in range(len(self.g)):
+            target = g2p.get(g_claim[i])
+            if i in used_g or target is None:
+                continue
+            for j, cj in enumerate(p_claim):
+                if cj == target and j not in used_p:
+                    pairs.append((i, j, *self.judge(self.g[i], self.p[j])))
+                    used_g.add(i)
+                    used_p.add(j)
+                    break
+        missing = [i for i in range(len(self.g)) if i not in used_g]
+        spurious = [j for j in range(len(self.p)) if j not in used_p]
+        return sorted(pairs), missing, spurious

@@ -28,9 +28,16 @@ class FigureSlot:
     approx: bool
     qualifier: str | None
     key: str | None = field(default=None, compare=False)  # digits without scale, see figure_key
+    text: str | None = field(default=None, compare=False)  # str(value), as items show it
+    _hash: int = field(default=0, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "key", _digits(self.value))
+        object.__setattr__(self, "text", None if self.value is None else str(self.value))
+        object.__setattr__(self, "_hash", hash((self.raw, self.value, self.unit, self.approx, self.qualifier)))
+
+    def __hash__(self) -> int:  # computed once: slots are the keys of the verdict caches
+        return self._hash
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,15 @@ class DateSlot:
     raw: str
     value: str | None
     role: str | None
+    text: str | None = field(default=None, compare=False)  # the value, as items show it
+    _hash: int = field(default=0, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", self.value)
+        object.__setattr__(self, "_hash", hash((self.raw, self.value, self.role)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 @lru_cache(maxsize=65536)
@@ -51,11 +67,11 @@ def _parse_date(raw: str, published: str | None):
 
 
 def figure_slot(f: Figure, trust_fields: bool) -> FigureSlot:
-    return _figure_slot(f.raw, f.value, f.unit, f.approx, f.qualifier, trust_fields)
+    return make_figure_slot(f.raw, f.value, f.unit, f.approx, f.qualifier, trust_fields)
 
 
 @lru_cache(maxsize=65536)
-def _figure_slot(raw, value, unit, approx, qualifier, trust_fields: bool) -> FigureSlot:
+def make_figure_slot(raw, value, unit, approx, qualifier, trust_fields: bool) -> FigureSlot:
     """Gold (trust_fields=True) keeps the annotated value/unit/approx/qualifier; a prediction fills gaps from `raw`."""
     if trust_fields:
         return FigureSlot(raw, value, UNIT_CLASS.get(unit), approx, qualifier)
@@ -67,11 +83,11 @@ def _figure_slot(raw, value, unit, approx, qualifier, trust_fields: bool) -> Fig
 
 def date_slot(d: DateRef, published: str | None, trust_fields: bool) -> DateSlot | None:
     """None for a deictic "now" ("saat ini"): it says nothing beyond the publication date, so it is not scored."""
-    return _date_slot(d.raw, d.value, d.role, published, trust_fields)
+    return make_date_slot(d.raw, d.value, d.role, published, trust_fields)
 
 
 @lru_cache(maxsize=65536)
-def _date_slot(raw, value, role, published, trust_fields: bool) -> DateSlot | None:
+def make_date_slot(raw, value, role, published, trust_fields: bool) -> DateSlot | None:
     if trust_fields:
         return DateSlot(raw, value, role)
     parsed = _parse_date(raw, published)

@@ -1,22 +1,22 @@
-"""Score thousands of articles on every core: forked workers each score a contiguous run of articles.
+"""Score thousands of articles on every core: forked workers and the parent share the work, piece by piece.
 
-Articles are scored independently, so splitting them changes nothing in the result: counts and items are
-concatenated back in article order. Workers are forked (POSIX), so they read the inputs from the parent's memory
-instead of receiving a pickled copy; only their results travel back.
+Articles are scored independently, so splitting them changes nothing in the result: the pieces' results are put
+back in article order. Workers are forked (POSIX), so they read the inputs from the parent's memory instead of
+receiving a pickled copy; only their results travel back, marshalled (plain tuples, lists and strings). The
+workers take pieces from the front and the parent from the back (a piece not yet started is cancelled and scored
+at home), so both finish together however the cores are shared; the parent unpacks finished pieces between its own.
 """
 
 from __future__ import annotations
 
+import marshal
 import multiprocessing as mp
 import os
-from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 
-import numpy as np
-
-from harness.score.model import Item
-
 MIN_ARTICLES = 1000  # below this, starting workers costs more than it saves
+PIECE = 250  # articles per piece of work
 _SHARED: tuple = ()
 
 
@@ -26,28 +26,30 @@ def default_workers(n_articles: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _run(lo: int, hi: int):
+def _run(lo: int, hi: int) -> bytes:
     fn, gold, ids, by_article = _SHARED
-    counts, items, unparsed = fn(gold, ids[lo:hi], by_article)
-    return counts, [tuple(getattr(it, f) for f in Item.__slots__) for it in items], unparsed
+    return marshal.dumps(fn(gold, ids[lo:hi], by_article))
 
 
-def score_in_parallel(fn, gold, ids: list[str], by_article, workers: int):
-    """fn(gold, ids, by_article) -> (counts per field, items, unparsed), run over `workers` slices of ids;
-    the parent scores the first slice itself while the forked workers score the rest."""
+def score_in_parallel(fn: Callable, gold, ids: list[str], by_article, workers: int, unpack: Callable) -> list:
+    """[unpack(fn(gold, piece of ids, by_article)) for each piece of ids, in order], scored by the parent and
+    `workers - 1` forked workers. fn's result must be marshallable; unpack runs in the parent."""
     global _SHARED
-    bounds = np.linspace(0, len(ids), workers + 1).astype(int)
+    spans = [(lo, min(lo + PIECE, len(ids))) for lo in range(0, len(ids), PIECE)]
+    done: list = [None] * len(spans)
     _SHARED = (fn, gold, ids, by_article)
     try:
         with ProcessPoolExecutor(workers - 1, mp_context=mp.get_context("fork")) as pool:
-            futures = [pool.submit(_run, int(lo), int(hi)) for lo, hi in zip(bounds[1:-1], bounds[2:])]
-            parts = [fn(gold, ids[bounds[0] : bounds[1]], by_article)]
-            for fut in futures:
-                counts, rows, unparsed = fut.result()
-                parts.append((counts, [Item(*r) for r in rows], unparsed))
+            futures = [pool.submit(_run, lo, hi) for lo, hi in spans]
+            for k in reversed(range(len(spans))):
+                if not futures[k].cancel():
+                    break  # the workers have reached the parent's pieces
+                lo, hi = spans[k]
+                done[k] = fn(gold, ids[lo:hi], by_article)
+            for k in range(len(spans)):
+                if done[k] is None:
+                    done[k] = futures[k].result()  # marshalled
     finally:
         _SHARED = ()
-    counts = {f: np.concatenate([p[0][f] for p in parts]) for f in parts[0][0]}
-    items = [it for p in parts for it in p[1]]
-    unparsed = sum((p[2] for p in parts), Counter())
-    return counts, items, unparsed
+    # unpacked once the workers are gone: while they live, every page the parent writes is copied first
+    return [unpack(marshal.loads(d) if isinstance(d, bytes) else d) for d in done]
