@@ -2,13 +2,18 @@
 
 Target (issue: scoring core): 10,000 articles in under 10 s on 2 cores, and doubling the work costs at most
 2.2x the time. Prints one JSON line per size. Run: `python benchmarks/bench_scoring.py [--sizes 5000 10000 20000]`.
+`--profile` scores in one process under cProfile and prints where the time goes (stderr); its times are not the
+benchmark's.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
+import pstats
 import random
+import sys
 import time
 from decimal import Decimal
 
@@ -65,15 +70,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--sizes", type=int, nargs="+", default=[5000, 10000, 20000])
     ap.add_argument("--n-boot", type=int, default=1000)
+    ap.add_argument("--profile", action="store_true", help="one process under cProfile; top functions to stderr")
     args = ap.parse_args()
     rows = []
     for n in args.sizes:
         gold, preds = build(n)
+        profiler = cProfile.Profile() if args.profile else None
         t0 = time.perf_counter()
-        report = evaluate(gold, preds, n_boot=args.n_boot)
+        if profiler:
+            report = profiler.runcall(evaluate, gold, preds, n_boot=args.n_boot, workers=1)
+        else:
+            report = evaluate(gold, preds, n_boot=args.n_boot)
         dt = time.perf_counter() - t0
         rows.append({"bench": "scoring", "articles": n, "claims_per_side": 20, "seconds": round(dt, 2),
-                     "figures_f1": round(report.figures.f1, 4)})  # fmt: skip
+                     "figures_f1": round(report.figures.f1, 4), **({"profiled": True} if profiler else {})})  # fmt: skip
+        if profiler:
+            pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
         print(json.dumps(rows[-1]), flush=True)
     for a, b in zip(rows, rows[1:]):
         if b["articles"] == 2 * a["articles"]:

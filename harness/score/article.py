@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from harness.normalize.names import resolve_speaker
 from harness.schema import GoldArticle, PredictedClaim
 from harness.score.align import SlotField, reset_word_ids, text_ids, word_ids
 from harness.score.judge import make_date_slot, make_figure_slot, judge_date, judge_figure, judge_speaker
@@ -34,8 +35,6 @@ def _speaker_judge(speakers):
 
     def resolve(name: str) -> str | None:
         if name not in resolved:
-            from harness.normalize.names import resolve_speaker
-
             resolved[name] = resolve_speaker(name, speakers)
         return resolved[name]
 

@@ -4,7 +4,8 @@ Articles are scored independently, so splitting them changes nothing in the resu
 back in article order. Workers are forked (POSIX), so they read the inputs from the parent's memory instead of
 receiving a pickled copy; only their results travel back, marshalled (plain tuples, lists and strings). The
 workers take pieces from the front and the parent from the back (a piece not yet started is cancelled and scored
-at home), so both finish together however the cores are shared; the parent unpacks finished pieces between its own.
+at home), so both finish together however the cores are shared. Results are unpacked after the workers exit: while
+a forked worker lives, each page either side writes to is copied first.
 """
 
 from __future__ import annotations
@@ -51,5 +52,4 @@ def score_in_parallel(fn: Callable, gold, ids: list[str], by_article, workers: i
                     done[k] = futures[k].result()  # marshalled
     finally:
         _SHARED = ()
-    # unpacked once the workers are gone: while they live, every page the parent writes is copied first
     return [unpack(marshal.loads(d) if isinstance(d, bytes) else d) for d in done]
