@@ -12,7 +12,9 @@ from collections import Counter
 from harness.normalize.names import resolve_speaker
 from harness.schema import GoldArticle, PredictedClaim
 from harness.score.align import SlotField, reset_word_ids, text_ids, word_ids
-from harness.score.judge import make_date_slot, make_figure_slot, judge_date, judge_figure, judge_speaker
+from harness.score.judge import (
+    date_key, figure_key, judge_date, judge_figure, judge_speaker, make_date_slot, make_figure_slot,
+)
 from harness.score.metrics import COR, MIS, OUTCOMES, PAR, SPU
 from harness.score.similarity import align_claims
 
@@ -47,14 +49,6 @@ def _speaker_judge(speakers):
     return judge
 
 
-def _figure_key(slot) -> str | None:
-    return slot.key
-
-
-def _date_key(slot) -> str | None:
-    return slot.value[:4] if slot.value else None
-
-
 class _Prepared:
     """One article read once: claim ids and speakers, slots, judged slot pairs and word sets (all the later steps
     need; pydantic records are not touched again)."""
@@ -78,8 +72,8 @@ class _Prepared:
             p_figs.append([fs(f.raw, f.value, f.unit, f.approx, f.qualifier, False) for f in p.figures])
             p_dates.append([s for d in p.dates if (s := ds(d.raw, d.value, d.role, pub, False)) is not None])
             self.p_tok.append(word_ids([p.text, *p.evidence]) if p.evidence else text_ids(p.text))
-        self.figs = SlotField("figures", g_figs, p_figs, _figure_key, judge_figure)
-        self.dates = SlotField("dates", g_dates, p_dates, _date_key, judge_date)
+        self.figs = SlotField("figures", g_figs, p_figs, figure_key, judge_figure)
+        self.dates = SlotField("dates", g_dates, p_dates, date_key, judge_date)
 
 
 def score_articles(articles: list[tuple[GoldArticle, list[PredictedClaim]]]):

@@ -13,7 +13,7 @@ from functools import lru_cache
 from harness.normalize.dates import parse_date, timex_relation
 from harness.normalize.names import is_outlet, normalize_name, resolve_speaker
 from harness.normalize.numbers import parse_figure, same_digits
-from harness.schema import DateRef, Figure, Speaker
+from harness.schema import Speaker
 from harness.score.metrics import COR, INC, MIS, PAR, SPU
 
 UNIT_CLASS = {"count": "count", "persons": "count", "percent": "percent", "idr": "idr", None: None}
@@ -66,10 +66,6 @@ def _parse_date(raw: str, published: str | None):
     return parse_date(raw, published)
 
 
-def figure_slot(f: Figure, trust_fields: bool) -> FigureSlot:
-    return make_figure_slot(f.raw, f.value, f.unit, f.approx, f.qualifier, trust_fields)
-
-
 @lru_cache(maxsize=65536)
 def make_figure_slot(raw, value, unit, approx, qualifier, trust_fields: bool) -> FigureSlot:
     """Gold (trust_fields=True) keeps the annotated value/unit/approx/qualifier; a prediction fills gaps from `raw`."""
@@ -81,13 +77,10 @@ def make_figure_slot(raw, value, unit, approx, qualifier, trust_fields: bool) ->
     return FigureSlot(raw, value, UNIT_CLASS.get(unit), approx or parsed.approx, qualifier or parsed.qualifier)
 
 
-def date_slot(d: DateRef, published: str | None, trust_fields: bool) -> DateSlot | None:
-    """None for a deictic "now" ("saat ini"): it says nothing beyond the publication date, so it is not scored."""
-    return make_date_slot(d.raw, d.value, d.role, published, trust_fields)
-
-
 @lru_cache(maxsize=65536)
 def make_date_slot(raw, value, role, published, trust_fields: bool) -> DateSlot | None:
+    """Gold keeps its annotated value; a prediction is read from `raw`. None for a deictic "now" ("saat ini"): it says
+    nothing beyond the publication date, so it is not scored."""
     if trust_fields:
         return DateSlot(raw, value, role)
     parsed = _parse_date(raw, published)
