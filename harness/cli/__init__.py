@@ -28,6 +28,9 @@ def _register() -> None:
     app.command("compare")(report_cli.compare)
     app.command("gate")(report_cli.gate)
     app.command("leaderboard")(report_cli.leaderboard)
+    from harness.cli import normalize as normalize_cli
+
+    app.command("normalize")(normalize_cli.normalize)
 
 
 _register()
