@@ -17,7 +17,7 @@ from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR
 
 # Options shared with `harness cache explain` (the same flags name the same cache key).
 PROMPT = typer.Option(None, "--prompt", help="Prompt id in --prompts-dir or a YAML path; repeatable. (default: guided)")
-MODEL = typer.Option(None, "--model", help="Model name; repeatable. Required with an endpoint; the embedded model's alias otherwise.")
+MODEL = typer.Option(None, "--model", help="Model name; repeatable. Required with an endpoint; the embedded model's alias otherwise. `baseline` with no endpoint: the built-in rules-only reader (no model, no request); at an endpoint it is an ordinary model name.")
 ARTICLES = typer.Option(None, "--articles", help="Other articles: a folder of .txt files or a `datasets` save_to_disk folder (article_id, text).")
 SEEDS = typer.Option(Path("seeds"), "--seeds", help="Folder of the articles (<article_id>.txt).")
 PROMPTS_DIR = typer.Option(Path("prompts"), "--prompts-dir", help="Folder of prompt YAML files.")

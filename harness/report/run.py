@@ -2,7 +2,8 @@
 endpoint), score each prompt x model against the gold, and write the run record.
 
 With no endpoint configured the embedded local model is used; its server is started only if some sample is not
-in the cache, and stopped afterwards whatever happens.
+in the cache, and stopped afterwards whatever happens. With no endpoint, `--model baseline` is answered in-process
+by the rules of harness.extract.baseline: no server, no request, nothing cached.
 """
 
 from __future__ import annotations
@@ -66,6 +67,10 @@ class Endpoint:
     base_url: str | None = None
     api_key: str | None = None
     model_file: Path | None = None
+    rules: bool = False  # the `baseline` model: answered in-process by harness.extract.baseline
+
+
+BASELINE = "baseline"  # with no endpoint configured, `--model baseline` is the rules-only reader, not a model
 
 
 @dataclass
@@ -95,6 +100,8 @@ def resolve_endpoint(cfg: RunConfig) -> Endpoint:
         if not cfg.models:
             raise InputError("--model is required with an endpoint (OPENAI_BASE_URL or --base-url)")
         return Endpoint("remote", cfg.endpoint_id or remote_identity(base_url), list(cfg.models), base_url, api_key)
+    if cfg.models == [BASELINE]:
+        return Endpoint("local", BASELINE, [BASELINE], rules=True)
     from harness.extract.local_model import DEFAULT_ALIAS, QWEN_PIN, is_verified, resolve_model_file
 
     if len(cfg.models) > 1:
@@ -135,6 +142,25 @@ def _request_missing(cfg: RunConfig, ep: Endpoint, missing: list[Sample], cache:
     model_file = ep.model_file or resolve_model_file(None)
     with serve(model_file, alias=ep.models[0], n_ctx=cfg.n_ctx, n_threads=cfg.n_threads) as server:
         return asyncio.run(go(server.base_url, "local", cfg.concurrency or 1))
+
+
+def _answer_by_rules(samples: list[Sample], on_result: Callable[[SampleResult], None] | None) -> dict[str, SampleResult]:
+    """The `baseline` model's answers, from the rules in-process: no request, no server, nothing cached."""
+    from harness.extract.baseline import extract_claims
+
+    out: dict[str, SampleResult] = {}
+    for s in samples:
+        if s.key in out:
+            continue
+        t0 = time.perf_counter()
+        claims = extract_claims(s.article.article_id, s.article.text)
+        out[s.key] = SampleResult(
+            prompt=s.prompt.id, model=s.model, article_id=s.article.article_id, repeat=s.repeat, key=s.key,
+            source="none", ok=True, claims=claims, latency_s=round(time.perf_counter() - t0, 4), attempts=0,
+        )  # fmt: skip
+        if on_result is not None:
+            on_result(out[s.key])
+    return out
 
 
 def _labelled(result: SampleResult, sample: Sample) -> SampleResult:
@@ -191,12 +217,14 @@ def execute_run(cfg: RunConfig, on_result: Callable[[SampleResult], None] | None
     ep = resolve_endpoint(cfg)
     cfg = cfg.model_copy(update={"generation": cfg.generation.with_defaults(local=ep.kind == "local")})
     samples = plan_samples(prompts, ep.models, articles.values(), ep.identity, cfg.generation, cfg.repeats)
+    by_rules = _answer_by_rules(samples, on_result) if ep.rules else {}
+    asked = [s for s in samples if s.key not in by_rules]  # the samples a model answers (cache, then endpoint)
 
     recorded = [d for d in cfg.recorded if Path(d).is_dir()]
     cache = ResponseCache.open(cfg.cache_dir, recorded)
     record_store = ResponseStore(cfg.record_to, "record-to") if cfg.record_to else None
-    found, entries = cached_results(samples, cache)
-    missing = [s for s in samples if s.key not in found]
+    found, entries = cached_results(asked, cache)
+    missing = [s for s in asked if s.key not in found]
     if missing and cfg.offline:
         first = missing[0]
         raise InputError(
@@ -210,7 +238,7 @@ def execute_run(cfg: RunConfig, on_result: Callable[[SampleResult], None] | None
     if record_store is not None:
         record_entries(entries.values(), record_store)
 
-    results = [_labelled(found.get(s.key) or requested[s.key], s) for s in samples]
+    results = [_labelled(by_rules.get(s.key) or found.get(s.key) or requested[s.key], s) for s in samples]
     scores, notes = _scores(cfg, gold, results)
     failed = [r for r in results if not r.ok]
     rate = len(failed) / len(results) if results else 0.0
