@@ -7,6 +7,7 @@ import re
 import shutil
 
 from harness.extract.provider import Failure
+from harness.score.model import REPORTED
 from tests.conftest import GOLD, run_cli
 from tests.test_report_support import degrade_figures, gold_answers, make_record, write
 
@@ -18,7 +19,7 @@ def rows(markdown: str) -> dict[str, list[str]]:
     out = {}
     for line in markdown.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if cells and cells[0] in ("figures", "dates", "attribution", "claims"):
+        if cells and cells[0] in REPORTED:
             out[cells[0]] = cells
     return out
 

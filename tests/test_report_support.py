@@ -16,6 +16,7 @@ from harness.extract.runner import SampleResult
 from harness.report import record as rec
 from harness.schema import PredictedClaim
 from harness.score import evaluate
+from harness.score.model import REPORTED
 from tests.conftest import GOLD, SEEDS
 
 Answers = dict[str, list[PredictedClaim] | Failure]  # article id -> claims, or the failure of its sample
@@ -80,7 +81,8 @@ def make_record(
         samples += group
         if gold:
             ids = sorted(set(answers) & set(gold))
-            report = evaluate({a: gold[a] for a in ids}, [c for s in group for c in s.claims], n_boot=n_boot)
+            report = evaluate({a: gold[a] for a in ids}, [c for s in group for c in s.claims], n_boot=n_boot,
+                              texts={a: articles[a].text for a in ids} if articles else None)
             scores.append(rec.ScoreEntry(prompt=prompt, model=model, repeat=0, articles=ids,
                                          report=report.model_dump(mode="json")))  # fmt: skip
     failed = [s for s in samples if not s.ok]
@@ -114,7 +116,7 @@ def write(record: rec.RunRecord, tmp_path: Path) -> Path:
 def test_gold_answers_score_one(gold, articles):
     r = make_record({("guided", "m"): gold_answers(gold)}, gold, articles)
     report = r.scores[0].report
-    for f in ("figures", "dates", "attribution", "claims", "figures_bound"):
+    for f in REPORTED:
         assert report[f]["f1"] == 1.0, f
 
 

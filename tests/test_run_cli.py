@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.score.model import REPORTED
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.test_extract_runner import A001, ANSWERS
 
@@ -152,7 +153,7 @@ def test_offline_replay_reproduces_the_committed_baseline(tmp_path):
     assert rec["cache"] == {**rec["cache"], "hits_local": 0, "hits_recorded": 5, "requests": 0}
     (entry,) = rec["scores"]
     assert (entry["prompt"], entry["model"]) == (baseline["prompt"], baseline["model"])
-    for field in ("figures", "dates", "attribution", "claims", "figures_bound"):
+    for field in REPORTED:
         got, want = entry["report"][field], baseline["report"][field]
         for k in ("precision", "recall", "f1", "ci", "counts"):
             assert got[k] == want[k], (field, k)

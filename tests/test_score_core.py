@@ -1,20 +1,36 @@
 """The scoring core on cases small enough to check by hand, built from the articles' own sentences.
 
 Each expected number is derived in a comment from the counts (COR, PAR, INC, MIS, SPU) and the formulas of
-docs/SCORING.md: strict P = COR/ACT, R = COR/POS; relaxed adds 0.5 per PAR.
+docs/SCORING.md: strict P = COR/ACT, R = COR/POS; relaxed adds 0.5 per PAR. A matched claim pair earns
+2 x credit / (gold slots + predicted slots), its slots being its figures, dates and speaker (correct 1, partial 0.5).
 """
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 
 import pytest
 
 from harness.schema import Attribution, DateRef, Evidence, Figure, GoldArticle, GoldClaim, PredictedClaim, Speaker
-from harness.score import evaluate
+from harness.score import evaluate as _evaluate
+from harness.score.model import REPORTED
+from tests.conftest import SEEDS
 
 A000 = "000_5c7c061acdd0991c"
 A001 = "001_ace72b6c210ee1f9"
+
+
+@functools.cache
+def _texts() -> dict[str, str]:
+    from harness.corpus import load_articles
+
+    return {a: art.text for a, art in load_articles(SEEDS).items()}
+
+
+def evaluate(gold, preds, **kw):
+    """The scorer as `harness run` and `harness score` call it: with the article texts."""
+    return _evaluate(gold, preds, texts={a: _texts()[a] for a in gold}, **kw)
 
 
 def _ev(articles, aid, text):
@@ -73,7 +89,7 @@ def _perfect():
 
 def test_perfect_predictions_score_one(mini_gold):
     r = evaluate(mini_gold, _perfect(), n_boot=200)
-    for field in ("figures", "dates", "attribution", "claims", "figures_bound"):
+    for field in REPORTED:
         s = getattr(r, field)
         assert (s.precision, s.recall, s.f1) == (1.0, 1.0, 1.0), field
 
@@ -88,8 +104,11 @@ def test_scale_flip_38_juta_for_3_8_juta(mini_gold):
     assert r.figures.precision == pytest.approx(2 / 3) and r.figures.recall == pytest.approx(2 / 3)
     assert r.figures.relaxed.recall == pytest.approx(2.5 / 3)
     assert r.errors.get("scale_flip") == 1
-    # claims: t-2 is aligned but its figure is not correct -> PAR; t-1, t-3 COR. strict R = 2/3.
-    assert r.claims.counts["partial"] == 1 and r.claims.recall == pytest.approx(2 / 3)
+    # claims: t-2 is matched; its slots are the figure and the speaker on both sides (2 + 2), credit 0.5 + 1 = 1.5
+    # -> 2 x 1.5 / 4 = 0.75; t-1 and t-3 earn 1. P = R = (1 + 0.75 + 1) / 3 = 0.91667; all-or-nothing: 2/3.
+    assert r.claims.counts["partial"] == 1 and r.claims.recall == pytest.approx(2.75 / 3)
+    assert r.claims.credit == pytest.approx(2.75)
+    assert r.claims_exact.recall == pytest.approx(2 / 3)
 
 
 def test_year_2023_for_senin_4_12_2023_is_coarser(mini_gold):
@@ -101,10 +120,10 @@ def test_year_2023_for_senin_4_12_2023_is_coarser(mini_gold):
     assert r.dates.counts["correct"] == 1 and r.dates.counts["partial"] == 1
     assert r.dates.recall == pytest.approx(0.5) and r.dates.relaxed.recall == pytest.approx(0.75)
     assert r.errors.get("coarser_date") == 1
-    # the bound figure "27 juta" loses its credit: its claim's date is not correct.
-    # figures_bound: COR 2 (2 juta, 3,8 juta), INC 1 -> R = 2/3; bare figures stay 3/3.
+    # figures untouched: R = 3/3. claims: t-3 has figure, date, speaker on both sides (3 + 3), credit
+    # 1 + 0.5 + 1 = 2.5 -> 2 x 2.5 / 6 = 0.8333; with t-1, t-2 at 1: R = (2 + 0.8333) / 3 = 0.9444
     assert r.figures.recall == 1.0
-    assert r.figures_bound.recall == pytest.approx(2 / 3)
+    assert r.claims.recall == pytest.approx((2 + 5 / 6) / 3)
 
 
 def test_sindonews_for_odo_is_an_attribution_error(mini_gold):
@@ -122,8 +141,8 @@ def test_duplicate_prediction_is_spurious(mini_gold):
     preds = _perfect() + [_perfect()[2]]
     r = evaluate(mini_gold, preds, n_boot=200)
     # the copy of the 27 juta claim cannot align again: one spurious claim, one spurious figure and date,
-    # one spurious speaker. claims: COR 3, SPU 1 -> P = 3/4, R = 1.
-    assert r.claims.counts["spurious"] == 1
+    # one spurious speaker. claims: COR 3, SPU 1 -> P = 3/4, R = 1; the copy is labelled a duplicate.
+    assert r.claims.counts["spurious"] == 1 and r.errors.get("duplicate") == 1
     assert r.claims.precision == pytest.approx(3 / 4) and r.claims.recall == 1.0
     assert r.figures.counts["spurious"] == 1 and r.figures.precision == pytest.approx(3 / 4)
 
@@ -154,7 +173,7 @@ def test_unparseable_value_is_counted_as_wrong_not_dropped(mini_gold):
 
 def test_a_place_given_as_a_date_is_a_spurious_unreadable_date(mini_gold):
     # The embedded model put "Istana Negara, Jakarta" in a claim's dates (article 004). On t-2, which has no gold
-    # date, it is spurious: dates COR 2, SPU 1 -> P = 2/3, R = 2/2; and it is typed as an unreadable *date*.
+    # date, it is spurious: dates COR 2, SPU 1 -> P = 2/3, R = 2/2; nothing in it could be a date: not_a_date.
     preds = _perfect()
     preds[1] = _pred(A000, "angka UMKM yang telah bergabung telah mencapai 3,8 juta", ["3,8 juta"],
                      ["Istana Negara, Jakarta"], "Odo Manuhutu")  # fmt: skip
@@ -162,7 +181,7 @@ def test_a_place_given_as_a_date_is_a_spurious_unreadable_date(mini_gold):
     assert r.unparsed["dates"] == 1
     assert (r.dates.precision, r.dates.recall) == (pytest.approx(2 / 3), 1.0)
     (spu,) = [it for it in r.items if it.field == "dates" and it.outcome == "spurious"]
-    assert spu.error == "unparseable_date" and spu.pred_raw == "Istana Negara, Jakarta"
+    assert spu.error == "not_a_date" and spu.pred_raw == "Istana Negara, Jakarta"
 
 
 def test_unknown_article_ids_are_reported_not_scored(mini_gold):
@@ -170,6 +189,13 @@ def test_unknown_article_ids_are_reported_not_scored(mini_gold):
     r = evaluate(mini_gold, preds, n_boot=200)
     assert r.ignored_predictions == {"999_unknown": 1}
     assert r.figures.f1 == 1.0
+
+
+def test_unknown_article_id_and_no_resamples_are_refused(mini_gold):
+    with pytest.raises(ValueError, match="999_unknown"):
+        evaluate(mini_gold, _perfect(), article_ids=[A000, "999_unknown"], n_boot=10)
+    with pytest.raises(ValueError, match="n_boot"):
+        evaluate(mini_gold, _perfect(), n_boot=0)
 
 
 def test_intervals_contain_the_point_and_are_seeded(mini_gold):

@@ -8,10 +8,16 @@ import pytest
 
 from harness.predictions import dump_predictions
 from harness.schema import Figure, PredictedClaim
-from harness.score import evaluate
-from tests.conftest import run_cli
+from harness.score import evaluate as _evaluate
+from harness.score.model import REPORTED as FIELDS
+from tests.conftest import SEEDS, run_cli
 
-FIELDS = ("figures", "dates", "attribution", "claims", "figures_bound")
+
+def evaluate(gold, preds, **kw):
+    """The scorer with the article texts, as `harness run` and `harness score` call it."""
+    from harness.corpus import load_articles
+
+    return _evaluate(gold, preds, texts={a: art.text for a, art in load_articles(SEEDS).items()}, **kw)
 
 
 def as_predictions(gold, values: bool) -> list[PredictedClaim]:

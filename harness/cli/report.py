@@ -133,7 +133,7 @@ def leaderboard(
     prices: Path | None = typer.Option(None, "--prices",
                                        help='JSON {"model": {"prompt": usd, "completion": usd}}, USD per 1M tokens.'),
     sort: str = typer.Option("claims", "--sort",
-                             help="Field whose F1 ranks the rows: figures, dates, attribution, claims, figures_bound."),
+                             help="Field whose F1 ranks the rows: figures, dates, attribution, claims, claims_exact, figures_anywhere, dates_anywhere."),
     runs_dir: Path = RUNS_DIR,
 ) -> None:  # fmt: skip
     """One row per (prompt, model): F1 per field, failures, tokens, mean latency, and cost with a price table."""

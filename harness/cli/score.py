@@ -21,12 +21,12 @@ def score_table(report: ScoreReport, title: str = "Scores") -> Table:
     """Per field: strict P/R/F1 with the 95% interval of F1, relaxed F1, and the outcome counts."""
     from rich.table import Table
 
-    from harness.score.model import FIELDS
+    from harness.score.model import REPORTED
 
     t = Table(title=title)
     for col in ("field", "P", "R", "F1", "F1 95% CI", "relaxed F1", "cor", "par", "inc", "mis", "spu"):
         t.add_column(col, justify="left" if col == "field" else "right")
-    for f in (*FIELDS, "figures_bound"):
+    for f in REPORTED:
         s = getattr(report, f)
         c = s.counts
         t.add_row(
@@ -42,19 +42,30 @@ def score(
     seeds: Path = typer.Option(Path("seeds"), "--seeds"),
     as_json: bool = typer.Option(False, "--json", help="Print the full score object as JSON."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap; same inputs and seed, same output."),
-    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples."),
+    n_boot: int = typer.Option(1000, "--n-boot", min=1, help="Bootstrap resamples (at least 1)."),
 ) -> None:
-    """Score predictions against the gold: precision, recall, F1 on figures, dates, attribution and claims."""
+    """Score predictions against the gold: precision, recall, F1 on figures, dates, attribution and claims.
+
+    Exit 2 with one line on bad input: an unreadable or empty predictions file, or predictions for no gold article.
+    """
     from rich.console import Console
 
     from harness import corpus
     from harness.predictions import read_predictions
     from harness.score import evaluate
 
+    from harness.errors import InputError
+
     def _do() -> ScoreReport:
         articles = corpus.load_articles(seeds)
         g = corpus.load_gold(gold, articles)
-        return evaluate(g, read_predictions(predictions), seed=seed, n_boot=n_boot)
+        preds = read_predictions(predictions)
+        if not preds:
+            raise InputError("no predicted claims in the file (an empty file scores nothing)", str(predictions))
+        if not any(p.article_id in g for p in preds):
+            ids = sorted({p.article_id for p in preds})
+            raise InputError(f"no prediction names a gold article (article ids: {', '.join(ids[:3])})", str(predictions))
+        return evaluate(g, preds, texts={a: art.text for a, art in articles.items()}, seed=seed, n_boot=n_boot)
 
     report = run_guarded(_do)
     if as_json:

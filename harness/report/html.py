@@ -14,7 +14,8 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from harness.extract.cache import atomic_write_text
 from harness.report.leaderboard import LEADER_FIELDS
 from harness.report.markdown import COUNTS, SHOWN, EntryView, ReportContext, render_markdown
-from harness.report.taxonomy import NAMED, claim_flags, describe, locate
+from harness.report.taxonomy import NAMED, claim_flags, describe
+from harness.score.grounding import locate
 from harness.schema import GoldArticle
 from harness.score.model import Item, ScoreReport
 
@@ -128,13 +129,14 @@ def drilldown(view: EntryView, aid: str, ctx: ReportContext) -> dict:
         claim = next(iter(_pred_items(items, "claims", j)), None)
         pred_rows.append({
             "n": j + 1, "text": p.text, "speaker": p.speaker,
-            "evidence": [{"text": q, "found": bool(locate(q, art.text)) if art else None} for q in p.evidence],
+            "evidence": [{"text": q, "found": bool(locate(q, art.text)[0]) if art else None} for q in p.evidence],
             "figures": [_slot(_take(pf, f.raw), f.raw, hallucinated=fl.figures[k] if fl else None)
                         for k, f in enumerate(p.figures)],
             "dates": [_slot(_take(pd, d.raw), d.raw, hallucinated=fl.dates[k] if fl else None)
                       for k, d in enumerate(p.dates)],
             "attribution": _slot(attr, p.speaker or "") if attr else None,
-            "claim": {"outcome": claim.outcome if claim else "unscored", "gold": claim.gold_claim if claim else None},
+            "claim": {"outcome": claim.outcome if claim else "unscored", "gold": claim.gold_claim if claim else None,
+                      "credit": claim.credit if claim else None, "error": claim.error if claim else None},
             "from_noise": bool(fl and fl.from_noise), "located": bool(fl and fl.located),
         })  # fmt: skip
         spans += [(s, e, "pred", f"predicted #{j + 1}") for s, e in (fl.located if fl else [])]
@@ -162,7 +164,7 @@ def _gold_rows(g: GoldArticle, items: list[Item]) -> list[dict]:
             "figures": [_slot(by_key.get(("figures", f"{c.id}/figures/{k}")), f.raw) for k, f in enumerate(c.figures)],
             "dates": [_slot(by_key.get(("dates", f"{c.id}/dates/{k}")), d.raw) for k, d in enumerate(c.dates)],
             "attribution": _slot(attr, attr.pred_raw or "—") if attr else None,
-            "claim": {"outcome": claim.outcome if claim else "unscored",
+            "claim": {"outcome": claim.outcome if claim else "unscored", "credit": claim.credit if claim else None,
                       "pred": claim.pred_claim + 1 if claim and claim.pred_claim is not None else None},
         })  # fmt: skip
     return rows

@@ -13,9 +13,9 @@ from pydantic import BaseModel, ValidationError
 
 from harness.errors import InputError
 from harness.report.record import RunRecord
-from harness.score.model import ScoreReport
+from harness.score.model import REPORTED, ScoreReport
 
-LEADER_FIELDS = ("figures", "dates", "attribution", "claims", "figures_bound")
+LEADER_FIELDS = REPORTED
 
 
 class Spread(BaseModel):

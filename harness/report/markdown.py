@@ -17,9 +17,9 @@ from harness.report.leaderboard import GroupStats, entry_report, group_stats, md
 from harness.report.record import RunRecord, ScoreEntry
 from harness.report.taxonomy import Taxonomy, describe, taxonomy
 from harness.schema import Article, GoldArticle, PredictedClaim
-from harness.score.model import FIELDS, ScoreReport
+from harness.score.model import REPORTED, ScoreReport
 
-SHOWN = (*FIELDS, "figures_bound")
+SHOWN = REPORTED
 COUNTS = ("correct", "partial", "incorrect", "missing", "spurious")
 
 

@@ -172,7 +172,8 @@ def _labelled(result: SampleResult, sample: Sample) -> SampleResult:
     return result.model_copy(update={"prompt": sample.prompt.id, "model": sample.model, "repeat": sample.repeat})
 
 
-def _scores(cfg: RunConfig, gold: dict[str, GoldArticle], results: list[SampleResult]) -> tuple[list[rec.ScoreEntry], list[str]]:
+def _scores(cfg: RunConfig, gold: dict[str, GoldArticle], articles: dict[str, Article],
+            results: list[SampleResult]) -> tuple[list[rec.ScoreEntry], list[str]]:  # fmt: skip
     """evaluate() per (prompt, model, repeat) over the gold articles of the run; a failed sample adds no claims."""
     if not gold:
         return [], []
@@ -190,7 +191,8 @@ def _scores(cfg: RunConfig, gold: dict[str, GoldArticle], results: list[SampleRe
         if ids:
             preds = [c for r in rs if r.article_id in gold for c in r.claims]
             try:
-                report = evaluate({a: gold[a] for a in ids}, preds, seed=cfg.score_seed, n_boot=cfg.n_boot)
+                report = evaluate({a: gold[a] for a in ids}, preds, texts={a: articles[a].text for a in ids},
+                                  seed=cfg.score_seed, n_boot=cfg.n_boot)
                 entry.report = report.model_dump(mode="json")
             except Exception as exc:  # a scorer bug must not lose the run's answers
                 entry.error = f"{type(exc).__name__}: {exc}"
@@ -214,6 +216,8 @@ def execute_run(cfg: RunConfig, on_result: Callable[[SampleResult], None] | None
     prompts = resolve_prompts(cfg.prompts, cfg.prompts_dir)
     if cfg.repeats < 1:
         raise InputError("--repeats must be at least 1")
+    if cfg.n_boot < 1:
+        raise InputError("--n-boot must be at least 1")
     ep = resolve_endpoint(cfg)
     cfg = cfg.model_copy(update={"generation": cfg.generation.with_defaults(local=ep.kind == "local")})
     samples = plan_samples(prompts, ep.models, articles.values(), ep.identity, cfg.generation, cfg.repeats)
@@ -239,7 +243,7 @@ def execute_run(cfg: RunConfig, on_result: Callable[[SampleResult], None] | None
         record_entries(entries.values(), record_store)
 
     results = [_labelled(by_rules.get(s.key) or found.get(s.key) or requested[s.key], s) for s in samples]
-    scores, notes = _scores(cfg, gold, results)
+    scores, notes = _scores(cfg, gold, articles, results)
     failed = [r for r in results if not r.ok]
     rate = len(failed) / len(results) if results else 0.0
     exit_code = EXIT_FAILED if rate > cfg.max_failure_rate else EXIT_OK

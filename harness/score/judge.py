@@ -5,13 +5,14 @@ Both sides go through the same normalisers (harness.normalize); gold slots keep 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
 from harness.normalize.dates import parse_date, timex_relation
-from harness.normalize.names import is_outlet, normalize_name, resolve_speaker
+from harness.normalize.names import is_outlet, names_organisation, resolve_speaker
 from harness.normalize.numbers import parse_figure, same_digits
 from harness.schema import Speaker
 from harness.score.metrics import COR, INC, MIS, PAR, SPU
@@ -126,10 +127,26 @@ def date_key(slot: DateSlot) -> str | None:
     return slot.value[:4] if slot.value else None
 
 
+# Something a date could be made of: a year, a month or weekday name, a day/month number pair, a period word.
+_DATEISH = re.compile(
+    r"(?<!\d)(?:1[89]|20|21)\d\d(?!\d)|\d{1,2}\s*[/.-]\s*\d{1,2}|\b(?:jan|feb|mar|apr|mei|may|jun|jul|agu|aug|sep|okt|oct|"
+    r"nov|des|dec|senin|selasa|rabu|kamis|jumat|sabtu|minggu|monday|tuesday|wednesday|thursday|friday|saturday|"
+    r"sunday|kuartal|triwulan|semester|quarter|tahun|bulan|pekan|year|month|week|kemarin|lalu|depan|today|hari)",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=65536)
+def unreadable_date(raw: str) -> str:
+    """The error type of a date slot the normaliser cannot read: `not_a_date` when nothing in it could be part of a
+    date ("UMKM", "3,8 juta"), else `unparseable_date` (a date phrase the normaliser fails on)."""
+    return "unparseable_date" if _DATEISH.search(raw or "") else "not_a_date"
+
+
 @lru_cache(maxsize=65536)
 def judge_date(g: DateSlot, p: DateSlot) -> tuple[int, str | None]:
     if p.value is None or g.value is None:
-        return INC, "unparseable_date"
+        return INC, unreadable_date(p.raw) if p.value is None else "unparseable_date"
     rel = timex_relation(g.value, p.value)
     if rel == "exact":
         if g.role in ANCHORS and p.role in ANCHORS and g.role != p.role:
@@ -162,7 +179,7 @@ def judge_speaker(
         return COR, None
     if is_outlet(pred):
         return INC, "outlet_as_speaker"
-    org = next((s.organisation for s in speakers if s.name == gold and s.organisation), None)
-    if org and (normalize_name(org) == normalize_name(pred) or resolved == org):
+    person = next((s for s in speakers if s.name == gold and s.organisation), None)
+    if person is not None and (names_organisation(pred, person) or resolved == person.organisation):
         return PAR, "organisation_for_person"
     return INC, "misattribution"

@@ -39,9 +39,27 @@ def count(outcomes: Iterable[int]) -> np.ndarray:
     return np.bincount(np.fromiter(outcomes, dtype=np.int64), minlength=5)[:5]
 
 
-def prf(counts: np.ndarray) -> dict[str, np.ndarray]:
-    """Precision, recall, F1 (strict and relaxed) from counts of shape (..., 5); vectorised over leading axes."""
-    sums = np.asarray(counts, dtype=float) @ WEIGHTS  # (..., 4): pos, act, strict, relaxed
+def graded_weights(levels) -> np.ndarray:
+    """Weight rows for a graded field (claims): one category per credit level of a matched pair (in POS and ACT,
+    earning that credit, strict and relaxed alike), then missing, then spurious."""
+    rows = [[1, 1, float(c), float(c)] for c in levels]
+    return np.array([*rows, [1, 0, 0.0, 0.0], [0, 1, 0.0, 0.0]], dtype=float).reshape(-1, 4)
+
+
+def graded_counts(credits, missing: int, spurious: int, levels) -> np.ndarray:
+    """One article's graded items as counts over graded_weights(levels)' categories."""
+    index = {c: k for k, c in enumerate(levels)}
+    out = np.zeros(len(levels) + 2, dtype=np.int64)
+    for c in credits:
+        out[index[c]] += 1
+    out[len(levels)], out[len(levels) + 1] = missing, spurious
+    return out
+
+
+def prf(counts: np.ndarray, weights: np.ndarray = WEIGHTS) -> dict[str, np.ndarray]:
+    """Precision, recall, F1 (strict and relaxed) from counts of shape (..., K) over the K categories whose rows of
+    `weights` say (in POS, in ACT, strict credit, relaxed credit); by default the five outcomes. Vectorised."""
+    sums = np.asarray(counts, dtype=float) @ weights  # (..., 4): pos, act, strict, relaxed
     pos, act, strict, relaxed = (sums[..., i] for i in range(4))
     both_empty = (pos == 0) & (act == 0)
     out = {}
@@ -54,11 +72,11 @@ def prf(counts: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def micro_macro(per_article: Mapping[str, np.ndarray]) -> dict[str, dict[str, float]]:
+def micro_macro(per_article: Mapping[str, np.ndarray], weights: np.ndarray = WEIGHTS) -> dict[str, dict[str, float]]:
     """Micro (pooled counts) and macro (mean of per-article scores) precision/recall/F1, strict and relaxed."""
-    stacked = np.stack(list(per_article.values())) if per_article else np.zeros((0, 5), dtype=np.int64)
-    micro = prf(stacked.sum(axis=0))
-    macro = prf(stacked)
+    stacked = np.stack(list(per_article.values())) if per_article else np.zeros((0, len(weights)), dtype=np.int64)
+    micro = prf(stacked.sum(axis=0), weights)
+    macro = prf(stacked, weights)
     res: dict[str, dict[str, float]] = {}
     for kind in ("strict", "relaxed"):
         m = micro[kind]

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-FIELDS = ("figures", "dates", "attribution", "claims")
+FIELDS = ("figures", "dates", "attribution", "claims")  # the headline: slots scored inside matched claims
+DIAGNOSTICS = ("claims_exact", "figures_anywhere", "dates_anywhere")  # reported beside it, never instead of it
+REPORTED = (*FIELDS, *DIAGNOSTICS)
 
 
 class PRF(BaseModel):
@@ -29,6 +31,7 @@ class FieldScore(BaseModel):
     relaxed: PRFInterval
     macro: dict[str, PRFInterval] = Field(description="mean over articles: {'strict': ..., 'relaxed': ...}")
     counts: dict[str, int] = Field(description="correct, partial, incorrect, missing, spurious")
+    credit: float | None = Field(default=None, description="claims: the summed credit of the matched pairs")
 
 
 @dataclass(slots=True)
@@ -60,14 +63,19 @@ class Item:
     pred_raw: str | None = None
     gold_value: str | None = None
     pred_value: str | None = None
+    credit: float | None = None  # claims: what the matched pair earned (slot F1 inside the pair)
 
 
 class ScoreReport(BaseModel):
     figures: FieldScore
     dates: FieldScore
     attribution: FieldScore
-    claims: FieldScore
-    figures_bound: FieldScore = Field(description="a figure counts only with the right value, date and speaker")
+    claims: FieldScore = Field(description="graded: each matched claim pair earns the slot F1 inside it")
+    claims_exact: FieldScore = Field(description="all or nothing: a matched claim counts only with every slot right")
+    figures_anywhere: FieldScore = Field(description="diagnostic: a figure counts wherever in the article it is")
+    dates_anywhere: FieldScore = Field(description="diagnostic: a date counts wherever in the article it is")
+    grounding: dict[str, int] = Field(default_factory=dict, description="predicted evidence quotes located in the "
+                                      "article: quotes, exact, normalised, fuzzy, ungrounded_evidence; claims and values from noise")
     per_article: dict[str, dict[str, ArticleFieldScore]]
     errors: dict[str, int] = Field(description="error types over all fields, e.g. scale_flip, misattribution")
     unparsed: dict[str, int] = Field(description="predicted figures/dates the normalisers could not read")

@@ -13,7 +13,7 @@ from itertools import chain
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from harness.score.align import CLAIM_THRESHOLD, assign, claim_similarity, word_count
+from harness.score.align import CLAIM_THRESHOLD, TIE_BREAK, assign, claim_similarity, word_count
 
 
 def _word_dice(arts: list, n_gold: np.ndarray, n_pred: np.ndarray, grow: np.ndarray, pcol: np.ndarray, off: np.ndarray) -> np.ndarray:
@@ -79,10 +79,15 @@ def _slot_part(fields: list, off: np.ndarray, n_pred: np.ndarray, grow: np.ndarr
     return value, (g_len + p_len) > 0
 
 
-def align_claims(articles: list) -> list[dict[int, int]]:
-    """Gold claim -> predicted claim, per article, for articles with `g_tok`, `p_tok` (word sets per claim) and
-    `figs`, `dates` (align.SlotField): maximum total similarity, pairs above CLAIM_THRESHOLD."""
-    out: list[dict[int, int]] = [{} for _ in articles]
+def align_claims(articles: list) -> list[tuple[dict[int, int], set[int]]]:
+    """Per article: (gold claim -> predicted claim, the predicted claims that could have matched some gold claim).
+
+    Articles carry `g_tok`, `p_tok` (word sets per claim), `loc` ({(gold, predicted): location similarity}, from
+    the evidence located in the article), `blocked` (predicted claims from scraped noise: never matched) and
+    `figs`, `dates` (align.SlotField). A pair can match only when its text or location similarity, whichever is
+    higher, reaches CLAIM_THRESHOLD; among such pairs the one-to-one pairing maximises the summed similarity plus
+    TIE_BREAK x the agreement of their values (so values decide ties only, never a match by themselves)."""
+    out: list[tuple[dict[int, int], set[int]]] = [({}, set()) for _ in articles]
     live = [k for k, a in enumerate(articles) if a.g_tok and a.p_tok]
     if not live:
         return out
@@ -96,14 +101,20 @@ def align_claims(articles: list) -> list[dict[int, int]]:
     per_row = n_pred[block]
     grow = np.concatenate(([0], np.cumsum(n_gold)[:-1]))[block] + local // per_row  # gold claim, numbered across arts
     pcol = np.concatenate(([0], np.cumsum(n_pred)[:-1]))[block] + local % per_row
-    text = _word_dice(arts, n_gold, n_pred, grow, pcol, off)
-    parts = {
+    sim = _word_dice(arts, n_gold, n_pred, grow, pcol, off)
+    for b, a in enumerate(arts):
+        base, n = int(off[b]), int(n_pred[b])
+        for (i, j), v in a.loc.items():
+            at = base + i * n + j
+            sim[at] = max(sim[at], v)
+        for j in a.blocked:
+            sim[base + j : base + n * int(n_gold[b]) : n] = 0.0
+    values = claim_similarity({
         "figures": _slot_part([a.figs for a in arts], off, n_pred, grow, pcol),
         "dates": _slot_part([a.dates for a in arts], off, n_pred, grow, pcol),
-        "text": (text, np.ones_like(text, dtype=bool)),
-    }
-    sim = claim_similarity(parts)
+    })  # fmt: skip
+    weight = np.where(sim >= CLAIM_THRESHOLD, sim + TIE_BREAK * values, 0.0)
     for b, k in enumerate(live):
-        block_sim = sim[off[b] : off[b + 1]].reshape(int(n_gold[b]), int(n_pred[b]))
-        out[k] = dict(assign(block_sim, CLAIM_THRESHOLD))
+        block_w = weight[off[b] : off[b + 1]].reshape(int(n_gold[b]), int(n_pred[b]))
+        out[k] = (dict(assign(block_w)), set(np.flatnonzero(block_w.any(axis=0)).tolist()))
     return out

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.score.metrics import COR, INC, MIS, OUTCOMES, PAR, SPU, prf
+from harness.score.metrics import COR, INC, MIS, OUTCOMES, PAR, SPU, WEIGHTS, prf
 
 METRICS = ("precision", "recall", "f1")
-NONE = 5  # a system has no item in this row (e.g. the other system's spurious prediction)
+NONE = 5  # with the five outcomes: a system has no item in this row (e.g. the other system's spurious prediction)
 _Z_POWER = 1.959964 + 0.841621  # two-sided alpha 0.05 and power 0.80
 
 
@@ -37,13 +37,13 @@ def _chunks(n_boot: int, strata: int, k: int, budget: int = 4_000_000):
 
 EXACT_BUDGET = 2_000_000  # articles x resamples drawn exactly; beyond it the normal limit below is used
 
-# Each metric is a ratio (w_num . counts) / (w_den . counts) over the five outcome counts.
-_CREDIT = {"strict": np.array([1, 0, 0, 0, 0.0]), "relaxed": np.array([1, 0.5, 0, 0, 0])}
-_POS, _ACT = np.array([1, 1, 1, 1, 0.0]), np.array([1, 1, 1, 0, 1.0])
-_RATIOS = {m: (lambda c, m=m: {"precision": (c, _ACT), "recall": (c, _POS), "f1": (2 * c, _POS + _ACT)}[m]) for m in METRICS}
+def _ratio(metric: str, kind: str, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each metric is a ratio (w_num . counts) / (w_den . counts) over the category counts."""
+    pos, act, credit = weights[:, 0], weights[:, 1], weights[:, 2 if kind == "strict" else 3]
+    return {"precision": (credit, act), "recall": (credit, pos), "f1": (2 * credit, pos + act)}[metric]
 
 
-def _normal_limit(per_article: np.ndarray, n_boot: int, rng: np.random.Generator, level: float) -> dict:
+def _normal_limit(per_article: np.ndarray, n_boot: int, rng: np.random.Generator, level: float, weights: np.ndarray) -> dict:
     """Intervals for many articles at the cost of a few: the bootstrap distribution of the pooled counts is a sum of
     independent per-article multinomials, whose normal limit has the same mean and covariance
     (sum of c_s, and diag(sum c_s) - sum c_s c_s^T / n_s). Macro means use the delta method per article."""
@@ -55,13 +55,13 @@ def _normal_limit(per_article: np.ndarray, n_boot: int, rng: np.random.Generator
     z = float(np.sqrt(2) * _erfinv(level))
     res = {}
     for kind in ("strict", "relaxed"):
-        vals = prf(pooled)[kind]
+        vals = prf(pooled, weights)[kind]
         q = 100 * (1 - level) / 2
         res[f"micro_{kind}"] = {m: [float(np.percentile(vals[:, i], q)), float(np.percentile(vals[:, i], 100 - q))] for i, m in enumerate(METRICS)}
-        point = prf(per_article)[kind].mean(axis=0)
+        point = prf(per_article, weights)[kind].mean(axis=0)
         res[f"macro_{kind}"] = {}
         for i, m in enumerate(METRICS):
-            w_num, w_den = _RATIOS[m](_CREDIT[kind])
+            w_num, w_den = _ratio(m, kind, weights)
             num, den = c @ w_num, c @ w_den
             ok = live & (den > 0)
             r = np.divide(num, den, out=np.zeros_like(num), where=ok)
@@ -79,24 +79,28 @@ def _erfinv(level: float) -> float:
     return float(erfinv(level))
 
 
-def bootstrap_ci(per_article: np.ndarray, n_boot: int = 1000, seed: int = 0, level: float = 0.95) -> dict:
+def bootstrap_ci(per_article: np.ndarray, n_boot: int = 1000, seed: int = 0, level: float = 0.95,
+                 weights: np.ndarray = WEIGHTS) -> dict:  # fmt: skip
     """95% percentile intervals for micro and macro P/R/F1 (strict and relaxed), resampling items within articles.
 
     Exact multinomial resampling up to EXACT_BUDGET articles x resamples (always, for a corpus of a few hundred
     articles); beyond that, the normal limit of the same distribution (see docs/SCORING.md).
     Returns {"micro_strict": {"precision": [lo, hi], ...}, "micro_relaxed": ..., "macro_strict": ..., "macro_relaxed": ...}.
     """
-    per_article = np.asarray(per_article, dtype=np.int64).reshape(-1, 5)
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be at least 1, not {n_boot}")
+    k = len(weights)
+    per_article = np.asarray(per_article, dtype=np.int64).reshape(-1, k)
     rng = np.random.default_rng(seed)
     if len(per_article) * n_boot > EXACT_BUDGET:
-        return _normal_limit(per_article, n_boot, rng, level)
+        return _normal_limit(per_article, n_boot, rng, level, weights)
     micro = {"strict": [], "relaxed": []}
     macro = {"strict": [], "relaxed": []}
-    for b in _chunks(n_boot, len(per_article), 5):
-        draws = _multinomial(rng, per_article, b)  # (b, S, 5)
-        for kind, vals in prf(draws.sum(axis=1)).items():
+    for b in _chunks(n_boot, len(per_article), k):
+        draws = _multinomial(rng, per_article, b)  # (b, S, K)
+        for kind, vals in prf(draws.sum(axis=1), weights).items():
             micro[kind].append(vals)
-        for kind, vals in prf(draws).items():
+        for kind, vals in prf(draws, weights).items():
             macro[kind].append(vals.mean(axis=1) if per_article.shape[0] else np.zeros((b, 3)))
     lo_q, hi_q = 100 * (1 - level) / 2, 100 * (1 + level) / 2
     res = {}
@@ -112,28 +116,31 @@ def bootstrap_ci(per_article: np.ndarray, n_boot: int = 1000, seed: int = 0, lev
 
 # ---- paired comparison -------------------------------------------------------------------------------------
 
-def joint_counts(pairs_per_article: list[list[tuple[int, int]]]) -> np.ndarray:
-    """(S, 36) counts of joint rows (outcome under A, outcome under B); NONE (5) marks an absent side."""
-    out = np.zeros((len(pairs_per_article), 36), dtype=np.int64)
+def joint_counts(pairs_per_article: list[list[tuple[int, int]]], k: int = 5) -> np.ndarray:
+    """(S, (k+1)^2) counts of joint rows (category under A, category under B) over k categories; k marks an absent
+    side (NONE with the five outcomes)."""
+    out = np.zeros((len(pairs_per_article), (k + 1) ** 2), dtype=np.int64)
     for s, pairs in enumerate(pairs_per_article):
         for a, b in pairs:
-            out[s, a * 6 + b] += 1
+            out[s, a * (k + 1) + b] += 1
     return out
 
 
-_TO_A = np.zeros((36, 5))
-_TO_B = np.zeros((36, 5))
-for _t in range(36):
-    _a, _b = divmod(_t, 6)
-    if _a < 5:
-        _TO_A[_t, _a] = 1
-    if _b < 5:
-        _TO_B[_t, _b] = 1
-_SWAP = np.array([(t % 6) * 6 + t // 6 for t in range(36)])
+def _projections(k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Joint type -> A's category, joint type -> B's category, and the type with A and B swapped."""
+    n = (k + 1) ** 2
+    to_a, to_b = np.zeros((n, k)), np.zeros((n, k))
+    for t in range(n):
+        a, b = divmod(t, k + 1)
+        if a < k:
+            to_a[t, a] = 1
+        if b < k:
+            to_b[t, b] = 1
+    return to_a, to_b, np.array([(t % (k + 1)) * (k + 1) + t // (k + 1) for t in range(n)])
 
 
-def _metric(counts: np.ndarray, metric: str, kind: str) -> np.ndarray:
-    return prf(counts)[kind][..., METRICS.index(metric)]
+def _metric(counts: np.ndarray, metric: str, kind: str, weights: np.ndarray = WEIGHTS) -> np.ndarray:
+    return prf(counts, weights)[kind][..., METRICS.index(metric)]
 
 
 def min_detectable_difference(n_items: int, p: float) -> float:
@@ -148,29 +155,34 @@ def min_detectable_difference(n_items: int, p: float) -> float:
 
 
 def paired_compare(
-    joint: np.ndarray, metric: str = "f1", kind: str = "strict", n_boot: int = 1000, n_perm: int = 2000, seed: int = 0
-) -> dict:
+    joint: np.ndarray, metric: str = "f1", kind: str = "strict", n_boot: int = 1000, n_perm: int = 2000, seed: int = 0,
+    weights: np.ndarray = WEIGHTS,
+) -> dict:  # fmt: skip
     """B minus A on the same gold: difference, paired-bootstrap 95% interval, approximate-randomisation p-value, MDD.
 
     The bootstrap redraws joint rows within each article (pairing kept); the permutation test swaps A and B
     row by row with probability 1/2 (Dror et al. 2018), so p = (1 + #{|d_perm| >= |d_obs|}) / (1 + n_perm).
     """
-    joint = np.asarray(joint, dtype=np.int64).reshape(-1, 36)
+    if n_boot < 1 or n_perm < 1:
+        raise ValueError("n_boot and n_perm must be at least 1")
+    k = len(weights)
+    to_a, to_b, swap = _projections(k)
+    joint = np.asarray(joint, dtype=np.int64).reshape(-1, (k + 1) ** 2)
     rng = np.random.default_rng(seed)
     total = joint.sum(axis=0)
-    a_obs, b_obs = _metric(total @ _TO_A, metric, kind), _metric(total @ _TO_B, metric, kind)
+    a_obs, b_obs = _metric(total @ to_a, metric, kind, weights), _metric(total @ to_b, metric, kind, weights)
     diff = float(b_obs - a_obs)
     boots = []
-    for b in _chunks(n_boot, len(joint), 36):
-        pooled = _multinomial(rng, joint, b).sum(axis=1)  # (b, 36)
-        boots.append(_metric(pooled @ _TO_B, metric, kind) - _metric(pooled @ _TO_A, metric, kind))
+    for b in _chunks(n_boot, len(joint), (k + 1) ** 2):
+        pooled = _multinomial(rng, joint, b).sum(axis=1)  # (b, (k+1)^2)
+        boots.append(_metric(pooled @ to_b, metric, kind, weights) - _metric(pooled @ to_a, metric, kind, weights))
     boot = np.concatenate(boots) if boots else np.zeros(1)
-    swapped = rng.binomial(np.broadcast_to(total, (n_perm, 36)), 0.5)  # rows swapped, per joint type
+    swapped = rng.binomial(np.broadcast_to(total, (n_perm, len(total))), 0.5)  # rows swapped, per joint type
     kept = total - swapped
-    perm_counts = kept + swapped[:, _SWAP]  # a swapped row of type (a, b) becomes type (b, a)
-    d_perm = _metric(perm_counts @ _TO_B, metric, kind) - _metric(perm_counts @ _TO_A, metric, kind)
+    perm_counts = kept + swapped[:, swap]  # a swapped row of type (a, b) becomes type (b, a)
+    d_perm = _metric(perm_counts @ to_b, metric, kind, weights) - _metric(perm_counts @ to_a, metric, kind, weights)
     p_value = float((1 + np.sum(np.abs(d_perm) >= abs(diff) - 1e-12)) / (1 + n_perm))
-    n_gold = int((total @ _TO_A)[[COR, PAR, INC, MIS]].sum())
+    n_gold = int((total @ to_a) @ weights[:, 0])
     return {
         "a": float(a_obs),
         "b": float(b_obs),
