@@ -1,8 +1,14 @@
 """Figures: Indonesian (and English) number phrases to a Decimal value, unit, approx flag and qualifier.
 
-Digits go through Babel's strict locale parsing ("id" first, then "en"). Scale words, number words and
-qualifiers are hand-written: no maintained Python library parses "3,8 juta" or "800 ribuan" (number-parser
-refuses language "id"; quantulum3 and CQE are English-only). Pure functions; nothing here raises on text.
+Separator rule: one "." or "," between 1-3 digits (no leading 0) and exactly three digits groups thousands
+("3.800" = 3800, "6,500 orang" = 6500, "800,000"), unless the word after the number makes it a decimal mark: an
+Indonesian scale word or "persen" makes "," decimal ("1,500 juta" = 1.5 x 10^6), an English scale word or "percent"
+makes "." decimal ("1.500 million" = 1.5 x 10^6). Any other single mark is decimal ("3,8", "3.8"); two marks, or one
+used twice, go through Babel's strict "id" then "en" parsing ("1.234,5", "1,234.5", "3.800.000", "1,234,567").
+Compact "M" is miliar after Rp or a decimal comma ("Rp 1,2 M", "1,2 M"), else million ("3.8M"); "T" = 10^12.
+
+Scale words, number words (number_words.py) and qualifiers are hand-written: no dependency of this project reads
+"3,8 juta" or "800 ribuan". Nothing here raises on text: an unreadable figure is value None, decided by the logic.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation, localcontext
 
 from babel.numbers import NumberFormatError, format_decimal, parse_decimal
+
+from harness.normalize.number_words import find_number_words
 
 __all__ = ["NormFigure", "parse_figure", "format_id", "same_digits", "find_figures"]
 
@@ -32,47 +40,41 @@ class NormFigure:
 
 UNPARSED = NormFigure(value=None, unit=None, approx=False, qualifier=None)
 
-# Scale words -> power of ten. "ribuan"/"jutaan"/... after a number mean "that scale, roughly".
+# Scale words -> (power of ten, language). The language picks the decimal mark of a single separator (see above).
 _SCALES = {
-    "ribu": 3, "rb": 3, "thousand": 3,
-    "juta": 6, "jt": 6, "million": 6,
-    "miliar": 9, "milyar": 9, "billion": 9,
-    "triliun": 12, "trilyun": 12, "trillion": 12,
+    "ribu": (3, "id"), "rb": (3, "id"), "thousand": (3, "en"),
+    "juta": (6, "id"), "jt": (6, "id"), "million": (6, "en"), "mn": (6, "en"), "mln": (6, "en"),
+    "miliar": (9, "id"), "milyar": (9, "id"), "billion": (9, "en"), "bn": (9, "en"),
+    "triliun": (12, "id"), "trilyun": (12, "id"), "trillion": (12, "en"),
 }
-_APPROX_SCALES = {
-    "puluhan": 1, "ratusan": 2, "ribuan": 3, "jutaan": 6,
-    "miliaran": 9, "milyaran": 9, "triliunan": 12,
-}
-# A few number words (hand-written: Babel formats numbers but has no spelled-out parser for Indonesian).
-_WORDS = {
-    "nol": 0, "satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7,
-    "delapan": 8, "sembilan": 9, "sepuluh": 10, "sebelas": 11, "seratus": 100, "seribu": 1000,
-    "sejuta": 1_000_000, "semiliar": 1_000_000_000, "setengah": Decimal("0.5"),
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10,
-}
-_SELF_SCALED = {"seratus", "seribu", "sejuta", "semiliar"}  # counted in running text even without a scale word
-_DIGIT_WORDS = ("nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan")
+# "ribuan"/"jutaan"/... after a number mean "that scale, roughly" (Indonesian).
+_APPROX_SCALES = {"puluhan": 1, "ratusan": 2, "ribuan": 3, "jutaan": 6, "miliaran": 9, "milyaran": 9, "triliunan": 12}
+_DECIMAL_MARK = {"id": ",", "en": "."}
+
+
+def _word(w: str) -> str:
+    """A word or phrase in any ASCII case, and only ASCII letters, so a match's lower() is always a table key
+    (a plain IGNORECASE also matches "ı" for "i" and "ſ" for "s", which no table holds)."""
+    return r"\s+".join(f"(?ai:{re.escape(part)})" for part in w.split())
 
 
 def _alt(words) -> str:
-    return "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+    return "|".join(_word(w) for w in sorted(words, key=len, reverse=True))
+
+
+def _key(text: str) -> str:
+    return " ".join(text.lower().split())
 
 
 _NUM = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
-_WORD_NUM = re.compile(
-    rf"\b(?P<int>{_alt(_WORDS)})(?:\s+(?P<mul>puluh|ratus))?"
-    rf"(?:\s+koma\s+(?P<frac>(?:{_alt(_DIGIT_WORDS)})(?:\s+(?:{_alt(_DIGIT_WORDS)}))*))?\b",
-    re.IGNORECASE,
-)
-_SCALE_AFTER = re.compile(
-    rf"\s*(?:(?P<scale>{_alt(_SCALES)})|(?P<ascale>{_alt(_APPROX_SCALES)}))\b", re.IGNORECASE
-)
+_SCALE_AFTER = re.compile(rf"\s*(?:(?P<scale>{_alt(_SCALES)})|(?P<ascale>{_alt(_APPROX_SCALES)}))\b")
+# Case matters: "800k", "2B" glued; "M", "T" glued or after one space ("Rp 2,5 T"); never "m" (metres), "t" (tonnes).
+_COMPACT_AFTER = re.compile(r"(?:(?P<k>[kK])|(?P<b>B)|[ \u00a0]?(?P<m>M)|[ \u00a0]?(?P<t>T))\b")
+_NEXT_PART = re.compile(r"[^\S\n]+([0-9]+(?:[.,][0-9]+)*)")  # "3 juta| 800 ribu"
 _UNIT_AFTER = re.compile(
-    r"\s*(?P<pct>%|persen\b|per\s?cent\b|percent\b|pct\b)"
-    r"|\s*(?P<idr>rupiah\b|idr\b)"
-    r"|\s+(?P<persons>orang|jiwa|people|persons|person)\b",
-    re.IGNORECASE,
+    rf"\s*(?P<pct>%|(?P<persen>{_word('persen')})\b|(?P<percent>{_alt(['per cent', 'percent', 'pct'])})\b)"
+    rf"|\s*(?P<idr>{_alt(['rupiah', 'idr'])})\b"
+    rf"|\s+(?P<persons>{_alt(['orang', 'jiwa', 'people', 'persons', 'person'])})\b"
 )
 # Comparatives: "60 persen lebih tinggi" is "60% higher", not "more than 60%".
 _COMPARATIVES = (
@@ -80,12 +82,13 @@ _COMPARATIVES = (
     "sulit jauh lanjut maju efektif efisien penting produktif tepat berat awal dulu dahulu"
 ).split()
 _AT_LEAST_AFTER = re.compile(
-    rf"\s+lebih\b(?!\s+(?:dari|kurang|{_alt(_COMPARATIVES)})\b)|\s+ke\s+atas\b|\s+or\s+(?:more|above)\b"
-    r"|\s+and\s+above\b|\+",
-    re.IGNORECASE,
+    rf"\s+{_word('lebih')}\b(?!\s+(?:{_alt(['dari', 'kurang', *_COMPARATIVES])})\b)|\s+{_word('ke atas')}\b"
+    rf"|\s+{_word('or')}\s+(?:{_alt(['more', 'above'])})\b|\s+{_word('and above')}\b|\+"
 )
-_AT_MOST_AFTER = re.compile(r"\s+ke\s+bawah\b|\s+or\s+(?:less|fewer|below)\b|\s+and\s+below\b", re.IGNORECASE)
-_CURRENCY_BEFORE = re.compile(r"(?:(?<![^\W\d_])(?:rp|idr)\.?\s*)$", re.IGNORECASE)
+_AT_MOST_AFTER = re.compile(
+    rf"\s+{_word('ke bawah')}\b|\s+{_word('or')}\s+(?:{_alt(['less', 'fewer', 'below'])})\b|\s+{_word('and below')}\b"
+)
+_CURRENCY_BEFORE = re.compile(rf"(?:(?<![^\W\d_])(?:{_alt(['rp', 'idr'])})\.?\s*)$")
 
 _APPROX_WORDS = ("sekitar", "sekira", "kurang lebih", "lebih kurang", "kira-kira", "kira kira", "about", "around",
                  "approximately", "approx.", "approx", "roughly", "circa", "some")
@@ -96,11 +99,14 @@ _AT_MOST_WORDS = ("hampir", "nyaris", "maksimal", "paling banyak", "kurang dari"
                   "tak lebih dari", "almost", "nearly", "up to", "at most", "less than", "fewer than", "under",
                   "below", "no more than", "not more than")
 _APPROX_TOO = {"hampir", "nyaris", "almost", "nearly"}  # "almost X" is at most X *and* approximate
-_QUAL_WORDS = {**{w: "at_least" for w in _AT_LEAST_WORDS}, **{w: "at_most" for w in _AT_MOST_WORDS}}
-_MODIFIER = rf"(?:(?<![^\W_])(?:{_alt(_APPROX_WORDS + tuple(_QUAL_WORDS))})(?![^\W_])|[~±≈])"
-_MODIFIER_BEFORE = re.compile(rf"(?P<mod>{_MODIFIER})\s*$", re.IGNORECASE)
-_MODIFIER_ANY = re.compile(_MODIFIER, re.IGNORECASE)
-_LEBIH_ANY = re.compile(rf"\blebih\b(?!\s+(?:{_alt(_COMPARATIVES)})\b)", re.IGNORECASE)
+# Comparison signs: the schema has only at_least / at_most, so ">" and "≥" both mean at_least, "<" and "≤" at_most.
+_SIGNS = {">": "at_least", ">=": "at_least", "≥": "at_least", "<": "at_most", "<=": "at_most", "≤": "at_most"}
+_QUAL_WORDS = {**{w: "at_least" for w in _AT_LEAST_WORDS}, **{w: "at_most" for w in _AT_MOST_WORDS}, **_SIGNS}
+_MODIFIER = (rf"(?:(?<![^\W_])(?:{_alt(_APPROX_WORDS + _AT_LEAST_WORDS + _AT_MOST_WORDS)})(?![^\W_])"
+             r"|[~±≈]|(?<![-=<>])[<>]=?|[≤≥])")  # "->" is an arrow, not "more than"
+_MODIFIER_BEFORE = re.compile(rf"(?P<mod>{_MODIFIER})\s*$")
+_MODIFIER_ANY = re.compile(_MODIFIER)
+_LEBIH_ANY = re.compile(rf"\b{_word('lebih')}\b(?!\s+(?:{_alt(_COMPARATIVES)})\b)")
 
 # Dates inside running text are not figures (find_figures only).
 _MONTHS = (
@@ -126,21 +132,27 @@ def _prep(text: str) -> str:
     return text.replace("\u2212", "-").replace("\u2013", "-")
 
 
-_GROUPED_ID = re.compile(r"[1-9][0-9]{0,2}(?:\.[0-9]{3})+")  # fullmatch on a _NUM token: "6.500", "3.800.000"
+_GROUPABLE = re.compile(r"[1-9][0-9]{0,2}[.,][0-9]{3}")  # fullmatch: one separator that may group thousands
+_ID_DECIMAL = re.compile(r"[0-9]+(?:\.[0-9]{3})*,[0-9]+")  # fullmatch (and not _GROUPABLE): a decimal comma
 
 
-def _parse_digits(tok: str) -> Decimal | None:
-    """Strict Indonesian reading first ("3,8", "6.500", "3.800" = 3800), then strict English ("3.8", "3,800,000")."""
-    if "." not in tok and tok.count(",") < 2:
-        return Decimal(tok.replace(",", "."))  # what Babel returns for "id": no group mark, so no strict check
-    if _GROUPED_ID.fullmatch(tok):
-        return Decimal(tok.replace(".", ""))  # "6.500": Babel's strict "id" check passes, same value
+def _parse_digits(tok: str, decimal: str | None = None) -> Decimal | None:
+    """A digit token's value, or None when it is no well-formed number ("1,2,3"). `decimal`: the mark the word
+    after the number makes decimal ("," before juta, "." before million), None when no word decides."""
+    marks = {c for c in tok if c in ".,"}
+    if not marks:
+        return Decimal(tok)
+    mark = marks.pop()
+    if not marks and tok.count(mark) == 1:  # one single separator: our rule, no locale can decide it
+        if _GROUPABLE.fullmatch(tok) and mark != decimal:
+            return Decimal(tok.replace(mark, ""))  # "6.500", "6,500 orang", "800,000"
+        return Decimal(tok.replace(mark, "."))  # "3,8", "3.8", "1,500 juta"
     with localcontext() as ctx:
         ctx.prec = _PREC  # Babel's strict check re-formats the number: more than 28 digits must survive it
         for locale in ("id", "en"):
             try:
                 return parse_decimal(tok, locale=locale, strict=True)
-            except (NumberFormatError, ValueError, InvalidOperation, ArithmeticError):
+            except NumberFormatError:  # not this locale's writing; the next one, or None after both
                 continue
     return None
 
@@ -154,23 +166,49 @@ def _clean(value: Decimal) -> Decimal:
         return value.normalize()
 
 
-def _word_value(m: re.Match) -> Decimal:
-    value = Decimal(_WORDS[m.group("int").lower()])
-    if m.group("mul"):
-        value *= 10 if m.group("mul").lower() == "puluh" else 100
-    if m.group("frac"):
-        digits = "".join(str(_WORDS[w.lower()]) for w in m.group("frac").split())
-        value += Decimal("0." + digits)
-    return value
+def _scale_after(s: str, pos: int, tok: str | None, currency: bool) -> tuple[int, bool, str | None, int] | None:
+    """The scale word at s[pos:] after a number: (power of ten, approx, language or None, end), or None.
+    Compact letters ("800k", "3.8M", "Rp 2,5 T") only after digits (tok), never after number words."""
+    m = _SCALE_AFTER.match(s, pos)
+    if m and m.group("scale"):
+        power, lang = _SCALES[_key(m.group("scale"))]
+        return power, False, lang, m.end()
+    if m:
+        return _APPROX_SCALES[_key(m.group("ascale"))], True, "id", m.end()
+    m = _COMPACT_AFTER.match(s, pos) if tok is not None else None
+    if m is None:
+        return None
+    if m.group("m"):  # miliar in Indonesian money and decimal-comma writing, million otherwise
+        miliar = currency or (_ID_DECIMAL.fullmatch(tok) and not _GROUPABLE.fullmatch(tok))
+        return (9, False, "id", m.end()) if miliar else (6, False, "en", m.end())
+    if m.group("t"):
+        return 12, False, "id" if currency else None, m.end()
+    return (3 if m.group("k") else 9), False, "en", m.end()
 
 
-def _mention(s: str, start: int, end: int, number: Decimal, words: bool, in_text: bool):
-    """Extend a bare number at s[start:end] to the full figure phrase; None when it is not a figure."""
-    left = start
-    negative = False
+def _compound_tail(s: str, pos: int, power: int, currency: bool) -> tuple[int, Decimal]:
+    """Smaller scaled parts after a scaled number: "3 juta| 800 ribu" adds 800 x 10^3. (end, amount added)."""
+    added = Decimal(0)
+    while (m := _NEXT_PART.match(s, pos)) and len(m.group(1)) <= _MAX_TOKEN:
+        scale = _scale_after(s, m.end(), m.group(1), currency)
+        if scale is None or scale[1] or scale[0] >= power:
+            break
+        part = _parse_digits(m.group(1), _DECIMAL_MARK.get(scale[2]))
+        if part is None or part * Decimal(10) ** scale[0] >= Decimal(10) ** power:
+            break  # "3 juta 5000 ribu" is no compound amount
+        added += part * Decimal(10) ** scale[0]
+        power, pos = scale[0], scale[3]
+    return pos, added
+
+
+def _mention(s: str, start: int, end: int, tok: str | None = None, number: Decimal | None = None,
+             scaled: bool = False) -> tuple[int, int, NormFigure, bool] | None:  # fmt: skip
+    """Extend the number at s[start:end] (a digit token `tok`, or a number word's `number`) to the whole figure
+    phrase: (start, end, figure, weak), or None when it is no figure. weak: a bare small number word ("satu")."""
+    left, negative = start, False
     before = s[max(0, start - 40):start]
     cur = _CURRENCY_BEFORE.search(before)
-    if not words:
+    if tok is not None:
         prev = s[start - 1] if start else ""
         if prev == "/" or s[end:end + 1] == "/":
             return None  # "4/12/2023", "28/3", "1/2": dates and fractions, not figures
@@ -180,80 +218,71 @@ def _mention(s: str, start: int, end: int, number: Decimal, words: bool, in_text
             return None  # "covid-19"
         if prev == "-" and (start < 2 or s[start - 2].isspace() or s[start - 2] in "(["):
             negative, left = True, start - 1
-    pos = end
-    power, approx, qualifier, unit = 0, False, None, "count"
-    sm = _SCALE_AFTER.match(s, pos)
-    if sm:
-        if sm.group("scale"):
-            power = _SCALES[sm.group("scale").lower()]
-        else:
-            power, approx = _APPROX_SCALES[sm.group("ascale").lower()], True
-        pos = sm.end()
-    elif in_text and words and _needs_scale(s, start, end):
-        return None  # "satu kuartal": a bare number word in running text is not counted as a figure
-    um = _UNIT_AFTER.match(s, pos)
-    if um:
-        unit = "percent" if um.group("pct") else "idr" if um.group("idr") else "persons"
-        pos = um.end()
-    if not words and pos < len(s) and s[pos].isalpha() and pos == end:
-        return None  # "4G", "90an": digits glued to a word that is no scale or unit
+    pos, power, approx, lang, added = end, 0, False, None, Decimal(0)
+    with localcontext() as ctx:
+        ctx.prec = _PREC
+        scale = _scale_after(s, pos, tok, cur is not None)
+        if scale:
+            power, approx, lang, pos = scale
+            if not approx and tok is not None:
+                pos, added = _compound_tail(s, pos, power, cur is not None)
+        unit = "count"
+        um = _UNIT_AFTER.match(s, pos)
+        if um:
+            unit = "percent" if um.group("pct") else "idr" if um.group("idr") else "persons"
+            lang = lang or ("id" if um.group("persen") else "en" if um.group("percent") else None)
+            pos = um.end()
+        if tok is not None:
+            if pos == end and pos < len(s) and s[pos].isalpha():
+                return None  # "4G", "90an": digits glued to a word that is no scale or unit
+            number = _parse_digits(tok, _DECIMAL_MARK.get(lang))
+            if number is None:
+                return None
+        value = number * Decimal(10) ** power + added
+        value = -value if negative else value  # inside the context: unary minus rounds to its precision
     if cur:
         unit, left = "idr", start - len(cur.group(0))
         before = s[max(0, left - 40):left]
-    tail = _AT_LEAST_AFTER.match(s, pos)
-    if tail:
+    qualifier = None
+    if tail := _AT_LEAST_AFTER.match(s, pos):
         qualifier, pos = "at_least", tail.end()
     elif tail := _AT_MOST_AFTER.match(s, pos):
         qualifier, pos = "at_most", tail.end()
-    mod = _MODIFIER_BEFORE.search(before)
-    if mod:
-        word = " ".join(mod.group("mod").lower().split())
+    if mod := _MODIFIER_BEFORE.search(before):
+        word = _key(mod.group("mod"))
         left -= len(before) - mod.start()
         if word in _QUAL_WORDS:
             qualifier = qualifier or _QUAL_WORDS[word]
             approx = approx or word in _APPROX_TOO
         else:
             approx = True
-    with localcontext() as ctx:
-        ctx.prec = _PREC
-        value = number * (Decimal(10) ** power)
-        if negative:
-            value = -value
-    return left, pos, NormFigure(_clean(value), unit, approx, qualifier)
+    weak = tok is None and not scaled and scale is None and um is None
+    return left, pos, NormFigure(_clean(value), unit, approx, qualifier), weak
 
 
-def _needs_scale(s: str, start: int, end: int) -> bool:
-    """True when the number word at s[start:end] needs a scale word to count as a figure in running text."""
-    first = s[start:end].split()[0].lower()
-    return first not in _SELF_SCALED
-
-
-def _scan(s: str, in_text: bool) -> list[tuple[int, int, NormFigure]]:
-    """Every figure phrase in s, in order, non-overlapping. in_text: skip dates and bare number words."""
+def _scan(s: str, in_text: bool) -> list[tuple[int, int, NormFigure, bool]]:
+    """Every figure phrase in s, in order, non-overlapping. in_text: skip dates, bare years and weak hits."""
     blocked: list[tuple[int, int]] = []
     if in_text:
         blocked = [m.span() for m in _DATE_SPANS.finditer(s)]
-    found: list[tuple[int, int, NormFigure]] = []
+    found: list[tuple[int, int, NormFigure, bool]] = []
     for m in _NUM.finditer(s):
         tok = m.group()
         if len(tok) > _MAX_TOKEN or any(a < m.end() and m.start() < b for a, b in blocked):
             continue
-        number = _parse_digits(tok)
-        if number is None:
-            continue
-        hit = _mention(s, m.start(), m.end(), number, words=False, in_text=in_text)
+        hit = _mention(s, m.start(), m.end(), tok=tok)
         if hit is None:
             continue
-        if in_text and hit[2].unit == "count" and hit[2].value is not None and "." not in tok and "," not in tok \
-                and len(tok) == 4 and 1900 <= int(tok) <= 2100 and hit[1] == m.end():
+        if in_text and hit[2].unit == "count" and tok.isdigit() and len(tok) == 4 and 1900 <= int(tok) <= 2100 \
+                and hit[1] == m.end():
             continue  # a bare year ("pada 2024", "2022 ini", "Maret 2020") is a date, not a figure
         found.append(hit)
-    for m in _WORD_NUM.finditer(s):
-        hit = _mention(s, m.start(), m.end(), _word_value(m), words=True, in_text=in_text)
-        if hit is not None:
+    for start, end, value, scaled in find_number_words(s):
+        hit = _mention(s, start, end, number=value, scaled=scaled)
+        if hit is not None and not (in_text and hit[3]):  # "satu kuartal": a duration, not a figure
             found.append(hit)
     found.sort(key=lambda h: (h[0], -(h[1] - h[0])))
-    out: list[tuple[int, int, NormFigure]] = []
+    out: list[tuple[int, int, NormFigure, bool]] = []
     for hit in found:
         if out and hit[0] < out[-1][1]:
             continue
@@ -265,7 +294,7 @@ def _modifiers_anywhere(s: str) -> tuple[bool, str | None]:
     """Approx flag and qualifier from modifier words anywhere in a short figure phrase."""
     approx, qualifier = False, None
     for m in _MODIFIER_ANY.finditer(s):
-        word = " ".join(m.group(0).lower().split())
+        word = _key(m.group(0))
         if word in _QUAL_WORDS:
             qualifier = qualifier or _QUAL_WORDS[word]
             approx = approx or word in _APPROX_TOO
@@ -281,41 +310,37 @@ def _modifiers_anywhere(s: str) -> tuple[bool, str | None]:
 def parse_figure(raw: str) -> NormFigure:
     """The figure a phrase states ("3,8 juta" -> 3800000 count; "60 persen lebih" -> 60 percent at_least).
 
-    Ambiguity: "3.800" and "3,800" are read the Indonesian way (3800 and 3.8); English only when the
-    Indonesian reading is impossible ("3.8", "3,800,000"). Unparseable text gives UNPARSED.
+    The first figure in the phrase, preferring digits or a scaled number word over a bare one ("one of 27 million"
+    is 27000000). Separators follow the rule in the module docstring. Unreadable text gives UNPARSED.
     """
     if not isinstance(raw, str):
         return UNPARSED
-    try:
-        s = _prep(raw)
-        hits = _scan(s, in_text=False)
-        if not hits:
-            return UNPARSED
-        fig = hits[0][2]
-        approx, qualifier = _modifiers_anywhere(s)
-        return NormFigure(fig.value, fig.unit, fig.approx or approx, fig.qualifier or qualifier)
-    except Exception:  # noqa: BLE001 - a figure we cannot read is "unparsed", never a crash
+    s = _prep(raw)
+    hits = _scan(s, in_text=False)
+    if not hits:
         return UNPARSED
+    fig = next((h[2] for h in hits if not h[3]), hits[0][2])
+    approx, qualifier = _modifiers_anywhere(s)
+    return NormFigure(fig.value, fig.unit, fig.approx or approx, fig.qualifier or qualifier)
 
 
 def find_figures(text: str) -> list[tuple[int, int, NormFigure]]:
     """Every figure mention in a text with its (start, end) span, greedy ("Rp 1,2 triliun", "60 persen lebih").
 
-    Dates are skipped: "4/12/2023", "(28/3)", "5 Oktober 2020", "Maret 2020", and bare years 1900-2100.
-    Spans index the text as given (no Unicode normalisation here, so offsets stay exact).
+    Dates are skipped: "4/12/2023", "(28/3)", "5 Oktober 2020", "Maret 2020", and bare years 1900-2100; so are bare
+    small number words ("satu kuartal"). Spans index the text as given (no Unicode normalisation, offsets exact).
     """
     if not isinstance(text, str):
         return []
-    try:
-        return _scan(text.replace("\u2212", "-").replace("\u2013", "-"), in_text=True)
-    except Exception:  # noqa: BLE001
-        return []
+    s = text.replace("\u2212", "-").replace("\u2013", "-")
+    return [(a, b, fig) for a, b, fig, _weak in _scan(s, in_text=True)]
 
 
 def format_id(value: Decimal) -> str:
     """The number written the Indonesian way, every digit kept: 3800000 -> "3.800.000", 1234.5 -> "1.234,5".
 
-    parse_figure reads it back exactly (for numbers written in up to 300 characters).
+    parse_figure reads it back exactly (for numbers written in up to 300 characters), except 1-3 digits with exactly
+    three decimals ("1,234"), which the separator rule reads as grouped thousands.
     """
     value = value if isinstance(value, Decimal) else Decimal(str(value))
     if not value.is_finite():
@@ -329,17 +354,17 @@ def format_id(value: Decimal) -> str:
 def same_digits(a: Decimal, b: Decimal) -> bool:
     """True when a and b differ only by a power of ten (3800000 vs 38000000, 3.8 vs 38): a scale or comma slip.
 
-    Equal values count as the same digits; zero matches only zero.
+    Equal values count as the same digits; zero matches only zero; a non-number matches nothing.
     """
     try:
         a, b = Decimal(a), Decimal(b)
-        if not (a.is_finite() and b.is_finite()):
-            return False
-        if a == 0 or b == 0:
-            return a == b
-        with localcontext() as ctx:
-            ctx.prec = max(_PREC, len(a.as_tuple().digits), len(b.as_tuple().digits))
-            ta, tb = a.normalize().as_tuple(), b.normalize().as_tuple()
-        return ta.sign == tb.sign and ta.digits == tb.digits
-    except (InvalidOperation, ValueError, TypeError):
+    except (InvalidOperation, TypeError, ValueError):  # "abc", None, a malformed tuple: not a number
         return False
+    if not (a.is_finite() and b.is_finite()):
+        return False
+    if a == 0 or b == 0:
+        return a == b
+    with localcontext() as ctx:
+        ctx.prec = max(_PREC, len(a.as_tuple().digits), len(b.as_tuple().digits))
+        ta, tb = a.normalize().as_tuple(), b.normalize().as_tuple()
+    return ta.sign == tb.sign and ta.digits == tb.digits
