@@ -2,7 +2,9 @@
 
 dateparser does the reading; our own rules handle what it misses: anchor words kept as the role ("per",
 "sejak", "hingga", "pada"), noise words, weekday names and typos in front of numeric dates ("Ranu 8/3/23"),
-quarters and halves. Pure functions; nothing here raises on text.
+quarters and halves; plain calendar dates ("5 Oktober 2020", "Maret 2020") are read by hand, as dateparser
+reads them but without its cost. Pure functions; no text makes them raise: an unreadable date is the UNPARSED
+result of the rules, and the only exceptions caught are those a named call is known to raise, at that call.
 """
 
 from __future__ import annotations
@@ -46,46 +48,47 @@ _MONTHS = (  # month names dateparser knows; listed here to recognise "10 Februa
 ).split()
 _MONTH = "|".join(sorted(_MONTHS + ["jan", "feb", "mar", "apr", "jun", "jul", "agu", "agt", "ags", "aug",
                                "sep", "sept", "okt", "oct", "nov", "des", "dec"], key=len, reverse=True))
-# "maret 2021" and "2021" read by hand, as dateparser reads them (checked for every name here and years 1900-2100)
+# "5 maret 2021", "maret 2021", "maret" and "2021" read by hand, as dateparser reads them (a test compares the two)
 _MONTH_NUMBER = {m: n for n, names in enumerate((
     "januari january", "februari pebruari february", "maret march", "april", "mei may", "juni june", "juli july",
     "agustus august", "september", "oktober october", "november nopember", "desember december"), start=1)
     for m in names.split()}  # fmt: skip
-_PLAIN = re.compile(rf"(?:({'|'.join(_MONTHS)}) )?(\d{{4}})")
+_PLAIN = re.compile(rf"(?:(?:([0-9]{{1,2}}) )?({'|'.join(_MONTHS)})(?: ([0-9]{{4}}))?|([0-9]{{4}}))")
 _NOISE = re.compile(
     rf"^(?:awal|akhir|pertengahan|medio|sepanjang|selama|early|late|mid|end\s+of|the|of|during|throughout|"
-    rf"(?:bulan|tahun|year)(?=\s+(?:\d|(?:{_MONTH})\b)))(?!\w)[\s,-]*"
+    rf"(?:bulan|tahun|year)(?=\s+(?:[0-9]|(?:{_MONTH})\b)))(?!\w)[\s,-]*"
 )
 _TRAILING_LALU = re.compile(rf"(?<=\w)\s+lalu$")
 _WEEKDAY = re.compile(
     r"^(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|saturday|"
-    r"sunday)(?!\w)[\s,]*(?=.*\d)"
+    r"sunday)(?!\w)[\s,]*(?=.*[0-9])"
 )
 _NOW = re.compile(
     r"^(?:(?P<asof>hingga|sampai|per|as\s+of|up\s+to|until)\s+)?"
     r"(?:saat\s+ini|sekarang|kini|dewasa\s+ini|now|currently|at\s+present|present|(?P<todate>to\s+date|so\s+far))$"
 )
 _NAMELY = re.compile(r"[,;]?\s*\b(?:yakni|yaitu|namely|i\.e\.)(?!\w)\s*")
+_VAGUE = re.compile(r"\b(tahun|bulan|minggu|pekan|hari)-\1\b")  # "tahun-tahun berikutnya": no one date
 _REL_YEAR = re.compile(r"\s*\btahun\s+(ini|depan|berikutnya|lalu|kemarin|sebelumnya)$")
-_ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})(?:-(\d{1,2}))?(?!\d)")
-_MONTH_YEAR = re.compile(r"(?<![\d/])(\d{1,2})/(\d{4})(?![\d/])")
-_DMY = re.compile(r"(?<![\d/.-])(\d{1,2})([/.-])(\d{1,2})(?:\2(\d{4}|\d{2}))?(?![\d/.-]|,\d)")
+_ISO = re.compile(r"(?<![0-9])([0-9]{4})-([0-9]{1,2})(?:-([0-9]{1,2}))?(?![0-9])")
+_MONTH_YEAR = re.compile(r"(?<![0-9/])([0-9]{1,2})/([0-9]{4})(?![0-9/])")
+_DMY = re.compile(r"(?<![0-9/.-])([0-9]{1,2})([/.-])([0-9]{1,2})(?:\2([0-9]{4}|[0-9]{2}))?(?![0-9/.-]|,[0-9])")
 _ORD = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4, "pertama": 1, "kedua": 2,
         "ketiga": 3, "keempat": 4, "first": 1, "second": 2, "third": 3, "fourth": 4}
 _ORDS = "iv|iii|ii|i|[1-4]|pertama|kedua|ketiga|keempat|first|second|third|fourth"
-_YEAR_TAIL = r"(?:\s*[-/,]?\s*(?:tahun\s+|of\s+|th\.?\s+)?(\d{4}))?"
+_YEAR_TAIL = r"(?:\s*[-/,]?\s*(?:tahun\s+|of\s+|th\.?\s+)?([0-9]{4}))?"
 _QUARTER = re.compile(rf"\b(?:kuartal|kwartal|triwulan|quarter|q|tw)\s*-?\s*({_ORDS})\b{_YEAR_TAIL}"
                       rf"|\b(first|second|third|fourth)\s+quarter\b{_YEAR_TAIL}")
 _HALF = re.compile(rf"\b(?:semester|paruh|h)\s*-?\s*({_ORDS})\b{_YEAR_TAIL}|\b(first|second)\s+half\b{_YEAR_TAIL}")
-_TIMEX_QH = re.compile(r"^(\d{4}|xxxx)-?([qh])([1-4])$")
-_TIMEX = re.compile(r"^(\d{4}|XXXX)(?:-(?:(\d{2})(?:-(\d{2}))?|Q([1-4])|H([12])))?$")
+_TIMEX_QH = re.compile(r"^([0-9]{4}|xxxx)-?([qh])([1-4])$")
+_TIMEX = re.compile(r"^([0-9]{4}|XXXX)(?:-(?:([0-9]{2})(?:-([0-9]{2}))?|Q([1-4])|H([12])))?$")
 
 
 def _published(published: str | None) -> tuple[str, str, int, tuple[datetime, ...]] | None:
     """Publication date as (TIMEX, granularity, year, reference datetimes spanning what it leaves open)."""
     if not isinstance(published, str):
         return None
-    m = _ISO.match(published.strip()) or re.match(r"^(\d{4})()()(?!\d)", published.strip())
+    m = _ISO.match(published.strip()) or re.match(r"^([0-9]{4})()()(?![0-9])", published.strip())
     if not m:
         return None
     try:
@@ -111,21 +114,22 @@ def _parser(base: datetime):
     """One DateDataParser per reference date (construction is slow; the scorer calls parse_date thousands of times)."""
     from dateparser.date import DateDataParser
 
+    # No timestamp or no-spaces parsers: a run of digits ("1700000000", "123456") is a figure, not a date.
     settings = {"DATE_ORDER": "DMY", "PREFER_LOCALE_DATE_ORDER": False, "PREFER_DATES_FROM": "current_period",
-                "RELATIVE_BASE": base}
+                "RELATIVE_BASE": base, "PARSERS": ["relative-time", "custom-formats", "absolute-time"]}
     return DateDataParser(languages=["id", "en"], settings=settings)
 
 
 def _ymd(y: int | None, mo: int | None = None, d: int | None = None) -> str | None:
     """TIMEX string for a validated (year, month, day); None when the date does not exist."""
-    try:
-        date(2000 if y is None else y, mo or 1, d or 1)  # 2000 is a leap year: "29/2" stays valid without a year
-    except ValueError:
+    try:  # 2000 is a leap year: "29/2" stays valid without a year; "0/0" is no date (0 is not "absent")
+        date(2000 if y is None else y, 1 if mo is None else mo, 1 if d is None else d)
+    except ValueError:  # the day, month or year does not exist
         return None
     out = "XXXX" if y is None else f"{y:04d}"
-    if mo:
+    if mo is not None:
         out += f"-{mo:02d}"
-    if d:
+    if d is not None:
         out += f"-{d:02d}"
     return out
 
@@ -179,7 +183,10 @@ def _truncate(obj: datetime, period: str | None) -> tuple[tuple[int, ...], str] 
 def _via_dateparser(s: str, bases: tuple[datetime, ...], known_year: bool) -> tuple[str, str] | None:
     results = []
     for base in bases:
-        data = _parser(base).get_date_data(s)
+        try:
+            data = _parser(base).get_date_data(s)
+        except (ValueError, OverflowError):  # datetime arithmetic past year 1..9999 inside dateparser: no date
+            return None
         if data is None or data.date_obj is None:
             return None
         cut = _truncate(data.date_obj, data.period)
@@ -200,6 +207,31 @@ def _via_dateparser(s: str, bases: tuple[datetime, ...], known_year: bool) -> tu
         return f"{y}-Q{parts[1]}", "quarter"
     v = _ymd(*parts)
     return (v, gran) if v else None
+
+
+def _calendar(s: str, pub: tuple[str, str, int, tuple[datetime, ...]] | None, past: bool) -> tuple[str, str] | None:
+    """"5 oktober 2020", "maret 2020", "10 februari", "maret", "2020" by hand; None: not one of these forms.
+
+    A missing year is the publication year (dateparser's "current period"); with `past` ("10 Februari lalu") a
+    date after the publication date is the previous year's. ("", ""): the form, but no such date ("31 februari").
+    """
+    m = _PLAIN.fullmatch(s)
+    if not m:
+        return None
+    day, month, year = m.group(1), m.group(2), m.group(3) or m.group(4)
+    if year and not 1900 <= int(year) <= 2100:
+        return None  # left to dateparser, as before
+    if month is None:
+        return year, "year"
+    mo, d = _MONTH_NUMBER[month], int(day) if day else None
+    y = int(year) if year else None
+    if y is None and pub is not None:
+        y = pub[2]
+        pub_md = tuple(int(p) for p in pub[0].split("-")[1:])  # (month, day), (month,) or ()
+        if past and pub_md and (mo, d or 0)[:len(pub_md)] > pub_md:
+            y -= 1
+    v = _ymd(y, mo, d)
+    return (v, "day" if d else "month") if v else ("", "")
 
 
 def _clean(raw: str) -> str:
@@ -234,17 +266,23 @@ def _parse(raw: str, published: str | None) -> NormDate:
         if named.value is not None:
             return NormDate(named.value, named.granularity, role or named.role, named.deictic_now)
         s = s[:m.start()].strip(" ,")
-    if re.search(rf"(?:\b(?:{_MONTH})|\d)\s+lalu$", s):
+    if _VAGUE.search(s):
+        return NormDate(None, None, role, False)
+    past = re.search(rf"(?:\b(?:{_MONTH})|[0-9])\s+lalu$", s) is not None
+    if past:
         s = _TRAILING_LALU.sub("", s)  # "10 Februari lalu": "last 10 February"; "tahun lalu" is left alone
-    s = re.sub(r"(?<=\d{4})\s+ini$", "", s)  # "2022 ini": "this 2022"
-    if (m := _REL_YEAR.search(s)) and m.start() > 0:  # "Desember tahun ini": month of a relative year
+    s = re.sub(r"(?<=[0-9]{4})\s+ini$", "", s)  # "2022 ini": "this 2022"
+    if (m := _REL_YEAR.search(s)) and re.fullmatch(rf"(?:.*\b(?:{_MONTH}))?", s[:m.start()]):
+        # "tahun ini", "Desember tahun ini": (a month of) a year relative to publication; not "2 tahun lalu"
         shift = {"ini": 0, "depan": 1, "berikutnya": 1, "lalu": -1, "kemarin": -1, "sebelumnya": -1}[m.group(1)]
+        if pub and not 1 <= pub[2] + shift <= 9999:
+            return NormDate(None, None, role, False)  # no such year to name
         s = (s[:m.start()] + (f" {pub[2] + shift}" if pub else "")).strip()
     s = _WEEKDAY.sub("", s)
     year = pub[2] if pub else None
     got = _rules(s, year)
-    if got is None and (m := _PLAIN.fullmatch(s)) and 1900 <= int(m.group(2)) <= 2100:
-        got = (f"{m.group(2)}-{_MONTH_NUMBER[m.group(1)]:02d}", "month") if m.group(1) else (m.group(2), "year")
+    if got is None:
+        got = _calendar(s, pub, past)
     if got is None and re.search(r"[a-z0-9]", s):
         got = _via_dateparser(s, pub[3] if pub else _SENTINELS, known_year=pub is not None)
     if not got or not got[0]:
@@ -256,16 +294,13 @@ def parse_date(raw: str, published: str | None = None) -> NormDate:
     """A date phrase's TIMEX value, granularity and anchor role ("Per Maret 2023" -> "2023-03", as_of).
 
     Relative or year-less dates are anchored to `published` ("2023-03-08", "2023-03" or "2023") when given;
-    without it a missing year is "XXXX" and a relative date stays unresolved. Never raises.
+    without it a missing year is "XXXX" and a relative date stays unresolved. Unreadable text gives UNPARSED.
     """
     if not isinstance(raw, str):
         return UNPARSED
     if published is not None and not isinstance(published, str):
         published = None
-    try:
-        return _parse(raw, published)
-    except Exception:  # noqa: BLE001 - dateparser on odd text: unparsed, never a crash
-        return UNPARSED
+    return _parse(raw, published)
 
 
 def _interval(value: str | None) -> tuple[int | None, int, int] | None:
