@@ -29,7 +29,7 @@ def test_markdown_summary_numbers(gold, articles):
     assert "| dates | 1.000 [1.00, 1.00] | 1.000 [1.00, 1.00] | **1.000** [1.00, 1.00] | 1.000 |" in md
     assert f"| {A0} | 0.00 (0/2) |" in md and f"| {A1} | 0.88 (7/8) |" in md  # 001: 7 of 8 -> F1 7/8 = 0.875
     # "777" occurs in no article: 3 hallucinated figures of 28 + 22 values judged = 3/50 = 6.0%
-    assert "| `hallucinated_figure` | predicted figure that occurs nowhere in the article | 3 |" in md
+    assert "| `hallucinated_figure` | predicted figure whose value no figure of the article has | 3 |" in md
     assert "6.0% (3/50)" in md
     assert "| `wrong_value` | other value | 3 |" in md
     # tokens: 1000 prompt + 100 completion per sample, latency 1 s; 5 samples -> 5500 tokens in all
@@ -94,7 +94,7 @@ def test_leaderboard_cli(tmp_path, gold, articles):
     assert r.returncode == 0, r.stderr
     rows = [line for line in r.stdout.splitlines() if re.match(r"\| \d ", line)]
     # 5 samples x (1000 prompt + 100 completion) tokens: 5000 x 0.15 / 1e6 + 500 x 0.60 / 1e6 = 0.00105 USD.
-    assert rows[0] == "| 1 | guided | m1 | 1.000 | 1.000 | 1.000 | 1.000 | 1.000 | 0/5 | 5000 | 500 | 1.00 | 0.001050 |"
+    assert rows[0] == "| 1 | guided | m1 |" + " 1.000 |" * 7 + " 0/5 | 5000 | 500 | 1.00 | 0.001050 |"
     assert rows[1].startswith("| 2 | plain | m2 | 0.286 |") and rows[1].endswith("| n/a |")  # no price for m2
     prices.write_text('{"m1": {"prompt": "cheap"}}', encoding="utf-8")
     bad = run_cli("leaderboard", str(run), "--prices", str(prices))
@@ -108,7 +108,7 @@ def test_drilldown_marks_every_slot(gold, articles):
     answers = gold_answers(gold)
     c = answers[A0][1]  # 000-02: "3,8 juta", answered "38 juta" -> partial, scale_flip
     c.figures[0] = c.figures[0].model_copy(update={"raw": "38 juta"})
-    c.evidence = ["kalimat yang tidak ada di artikel"]
+    c.evidence = [c.evidence[0], "kalimat yang tidak ada di artikel"]  # one real quote, one found nowhere
     answers[A0][2].speaker = "Sindonews"  # 000-03: the addressee as speaker -> wrong, outlet_as_speaker
     ctx = _ctx(make_record({("guided", "m"): answers}, gold, articles))
     d = drilldown(ctx.entries[0], A0, ctx)
@@ -119,8 +119,10 @@ def test_drilldown_marks_every_slot(gold, articles):
     assert (gold_rows["000-03"]["attribution"]["outcome"], gold_rows["000-03"]["attribution"]["error"]) == (
         "incorrect", "outlet_as_speaker")
     pred = d["pred_rows"][1]
-    assert pred["figures"][0]["outcome"] == "partial" and pred["figures"][0]["hallucinated"] is False  # digits 38 occur
-    assert pred["evidence"] == [{"text": "kalimat yang tidak ada di artikel", "found": False}]
+    # 38 000 000 is a value no figure of 000 has (its figures: 3 800 000 and 2 000 000): hallucinated
+    assert pred["figures"][0]["outcome"] == "partial" and pred["figures"][0]["hallucinated"] is True
+    assert pred["evidence"][1] == {"text": "kalimat yang tidak ada di artikel", "found": False}
+    assert pred["evidence"][0]["found"] is True
     assert d["pred_rows"][2]["attribution"]["error"] == "outlet_as_speaker"
     assert [p["claim"]["gold"] for p in d["pred_rows"]] == ["000-01", "000-02", "000-03", "000-04", "000-05"]
     # The first gold evidence span of 000-01 starts at offset 233 (gold/000_*.yaml) and is highlighted there.

@@ -77,6 +77,16 @@ def test_offline_miss_exits_2_naming_the_sample(tmp_path, server):
     assert line.startswith("error: --offline: no cached answer for prompt=guided model=fake-model article=" + A001)
 
 
+def test_zero_resamples_is_refused_before_any_request(tmp_path, server):
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))},
+           "OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": SECRET}  # fmt: skip
+    r = subprocess.run([HARNESS, "run", "--model", "fake-model", "--article", A001, "--n-boot", "0", "--cache-dir",
+                        str(tmp_path / "cache"), "--out", str(tmp_path / "runs")], cwd=ROOT, env=env,
+                       capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert r.returncode == 2 and server.requests == 0 and "n-boot" in r.stderr
+    assert not (tmp_path / "runs").exists()
+
+
 def test_offline_with_the_embedded_model_starts_no_server(tmp_path):
     # No endpoint configured: the embedded model is the default, but offline it is neither needed nor started.
     r = harness(["run", "--offline", "--article", A001], tmp_path, None)

@@ -151,3 +151,27 @@ def test_unknown_articles_and_missing_fields_do_not_crash(tmp_path):
     out = json.loads(r.stdout)
     assert out["ignored_predictions"] == {"nope": 1}
     assert out["unparsed"] == {"figures": 1, "dates": 1}
+
+
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        ("", ["no predicted claims"]),
+        ("\n\n", ["no predicted claims"]),
+        ('{"article_id": "999_unknown", "figures": ["3,8 juta"]}\n', ["no prediction names a gold article", "999_unknown"]),
+    ],
+    ids=["empty", "blank-lines", "no-gold-article"],
+)
+def test_predictions_that_score_nothing_are_refused(tmp_path, content, words):
+    path = tmp_path / "p.jsonl"
+    path.write_text(content, encoding="utf-8")
+    r = run_cli("score", "--predictions", str(path))
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert "p.jsonl" in r.stderr and all(w in r.stderr for w in words)
+
+
+def test_zero_resamples_is_a_usage_error(tmp_path):
+    path = tmp_path / "p.jsonl"
+    path.write_text('{"article_id": "000_5c7c061acdd0991c", "figures": ["3,8 juta"]}\n', encoding="utf-8")
+    r = run_cli("score", "--predictions", str(path), "--n-boot", "0")
+    assert r.returncode == 2 and "n-boot" in r.stderr

@@ -13,7 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from harness.extract.cache import atomic_write_text
 from harness.report.leaderboard import LEADER_FIELDS
-from harness.report.markdown import COUNTS, SHOWN, EntryView, ReportContext, render_markdown
+from harness.report.markdown import COUNTS, SCORES_NOTE, SHOWN, EntryView, ReportContext, render_markdown
 from harness.report.taxonomy import NAMED, claim_flags, describe
 from harness.score.grounding import locate
 from harness.schema import GoldArticle
@@ -182,7 +182,7 @@ def render_html(ctx: ReportContext) -> str:
         kinds += [k for k in (v.taxonomy.counts if v.taxonomy else {}) if k not in kinds]
     return environment().get_template("report.html.j2").render(
         ctx=ctx, record=ctx.record, entries=entries, groups=ctx.groups, kinds=kinds, named=NAMED,
-        shown=SHOWN, counts=COUNTS, leader_fields=LEADER_FIELDS,
+        shown=SHOWN, counts=COUNTS, leader_fields=LEADER_FIELDS, scores_note=SCORES_NOTE,
         failed=[s for s in ctx.record.samples if not s.ok],
         fail_kinds=sorted({k for g in ctx.groups for k in g.failures_by_kind}),
     )  # fmt: skip

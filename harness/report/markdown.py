@@ -21,6 +21,13 @@ from harness.score.model import REPORTED, ScoreReport
 
 SHOWN = REPORTED
 COUNTS = ("correct", "partial", "incorrect", "missing", "spurious")
+SCORES_NOTE = (
+    "Strict micro P/R/F1 per field, each with its 95% bootstrap interval (items resampled within articles); relaxed F1 "
+    "gives partial matches half credit. Figures, dates and attribution are scored only inside claims matched to the "
+    "gold by their text and quoted evidence; `claims` is graded (each matched claim earns the F1 of its slots), "
+    "`claims_exact` is all or nothing; `figures_anywhere` and `dates_anywhere` are diagnostics that credit a value "
+    "wherever it stands in the article. See docs/SCORING.md."
+)
 
 
 @dataclass
@@ -146,8 +153,7 @@ def _facts(ctx: ReportContext) -> list[str]:
 
 
 def _scores(ctx: ReportContext) -> list[str]:
-    out = ["## Scores", "", "Strict micro P/R/F1 per field, each with its 95% bootstrap interval (items resampled "
-           "within articles); relaxed F1 gives partial matches half credit. See docs/SCORING.md.", ""]  # fmt: skip
+    out = ["## Scores", "", SCORES_NOTE, ""]
     scored = [v for v in ctx.entries if v.report is not None]
     for v in ctx.entries:
         if v.report is None and v.entry is not None and v.entry.error:
@@ -164,7 +170,7 @@ def _scores(ctx: ReportContext) -> list[str]:
                        f"**{s.f1:.3f}** {ci(s.ci['f1'])} | {s.relaxed.f1:.3f} | "
                        + " | ".join(str(s.counts[c]) for c in COUNTS) + " |")  # fmt: skip
         out.append("")
-    out += ["### Per article (strict F1; correct / gold items)", ""]
+    out += ["### Per article (strict F1; correct / gold items — for claims, the credit earned / gold claims)", ""]
     for v in scored:
         out += [f"**{md_cell(v.label)}**", "", "| article | " + " | ".join(SHOWN) + " |", "|---|" + "---:|" * len(SHOWN)]
         for aid, fields in v.report.per_article.items():
@@ -172,7 +178,8 @@ def _scores(ctx: ReportContext) -> list[str]:
             for f in SHOWN:
                 a = fields[f]
                 pos = sum(a.counts[c] for c in COUNTS[:4])
-                cells.append(f"{a.f1:.2f} ({a.counts['correct']}/{pos})")
+                got = f"{a.recall * pos:.1f}" if f == "claims" else str(a.counts["correct"])
+                cells.append(f"{a.f1:.2f} ({got}/{pos})")
             out.append(f"| {md_cell(aid)} | " + " | ".join(cells) + " |")
         out.append("")
     return out

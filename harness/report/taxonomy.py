@@ -1,5 +1,6 @@
-"""Error taxonomy of a run: the scorer's error types, plus two that look at the article itself — a claim taken
-from scraped noise (`from_noise`) and a value that occurs nowhere in the article (`hallucinated_*`).
+"""Error taxonomy of a run: the scorer's error types, plus those that look at the article itself — a value that no
+figure or date of the article equals once both are normalised (`hallucinated_*`) — and, without a scorer, a claim
+taken from scraped noise (`from_noise`).
 
 Pure functions over claims, article text and (optional) gold. The hallucination check needs no gold, so it is
 computed for any article set; `from_noise` needs the gold's noise spans.
@@ -7,17 +8,18 @@ computed for any article set; `from_noise` needs the gold's noise spans.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from pydantic import BaseModel
 
-from harness.normalize.dates import parse_date
-from harness.normalize.numbers import find_figures, parse_figure, same_digits
+from harness.normalize.date_finder import find_dates
+from harness.normalize.dates import parse_date, timex_relation
+from harness.normalize.numbers import find_figures, parse_figure
 from harness.schema import Article, DateRef, Evidence, Figure, GoldArticle, PredictedClaim
+from harness.score.grounding import ground, locate
 from harness.score.model import ScoreReport
 
 # The named error types, in display order, with what each means (SCORING.md §3 for the scorer's ones).
@@ -31,43 +33,23 @@ NAMED: dict[str, str] = {
     "wrong_anchor": "same date, other anchor (as of / since / until)",
     "misattribution": "another person named as speaker",
     "outlet_as_speaker": "the outlet or an addressee named as speaker",
-    "from_noise": "claim taken from scraped noise (links, captions, ads)",
-    "hallucinated_figure": "predicted figure that occurs nowhere in the article",
-    "hallucinated_date": "predicted date whose text and year occur nowhere in the article",
+    "from_noise": "claim or value taken from scraped noise (links, captions, ads, datelines)",
+    "duplicate": "a repeat of a claim already matched to the gold",
+    "not_in_gold": "a statement the gold does not count as a claim",
+    "not_a_date": "something that is no date put in a date slot",
+    "ungrounded_evidence": "an evidence quote found nowhere in the article, even fuzzily",
+    "hallucinated_figure": "predicted figure whose value no figure of the article has",
+    "hallucinated_date": "predicted date that no date of the article equals or contains",
 }
 OTHER: dict[str, str] = {
     "wrong_value": "other value",
     "wrong_date": "other date",
     "unparseable_value": "figure the normaliser cannot read",
-    "unparseable_date": "date the normaliser cannot read",
+    "unparseable_date": "date phrase the normaliser cannot read",
     "organisation_for_person": "the speaker's organisation named instead of the person",
     "speaker_for_unattributed": "a speaker on the outlet's own text",
-    "slot_errors": "aligned claim with some slot wrong",
+    "slot_errors": "matched claim with some slot wrong",
 }
-_DQ, _SQ = "[\"“”„]", "['‘’]"
-_QUOTES = {'"': _DQ, "“": _DQ, "”": _DQ, "„": _DQ, "'": _SQ, "‘": _SQ, "’": _SQ}  # straight and curly quotes alike
-_YEAR = re.compile(r"^(\d{4})")
-
-
-def locate(quote: str, text: str) -> list[tuple[int, int]]:
-    """Every (start, end) of `quote` in `text`: exact occurrences, else case-insensitive with any run of
-    whitespace matching any other and straight/curly quotes alike (a model re-wraps lines and retypes quotes)."""
-    quote = (quote or "").strip()
-    if not quote:
-        return []
-    spans, at = [], text.find(quote)
-    while at >= 0:
-        spans.append((at, at + len(quote)))
-        at = text.find(quote, at + 1)
-    if spans:
-        return spans
-    parts = ["".join(_QUOTES.get(ch, re.escape(ch)) for ch in tok) for tok in quote.split()]
-    return [m.span() for m in re.finditer(r"\s+".join(parts), text, re.IGNORECASE)]
-
-
-def inside(span: tuple[int, int], spans: Iterable[Evidence]) -> bool:
-    """True when `span` lies wholly within one of `spans`."""
-    return any(e.start <= span[0] and span[1] <= e.end for e in spans)
 
 
 def figure_value(f: Figure) -> Decimal | None:
@@ -76,34 +58,31 @@ def figure_value(f: Figure) -> Decimal | None:
 
 
 def hallucinated_figure(f: Figure, article_values: Sequence[Decimal]) -> bool | None:
-    """True when no figure of the article has this value or the same digits; None when the value is unreadable."""
+    """True when no figure of the article has this normalised value ("38 juta" where the article says "3,8 juta",
+    "2 miliar" where it says "2 juta"); None when the value is unreadable (not judged)."""
     v = figure_value(f)
     if v is None:
         return None
-    return not any(v == a or same_digits(v, a) for a in article_values)
+    return not any(v == a for a in article_values)
 
 
-def _year_in(text: str, year: str) -> bool:
-    """The year written out ("2023"), or as the two-digit year of a numeric date ("8/3/23")."""
-    return re.search(rf"(?<!\d)(?:{year}|\d{{1,2}}[/.-]\d{{1,2}}[/.-]{year[2:]})(?!\d)", text) is not None
-
-
-def hallucinated_date(d: DateRef, text: str, published: str | None = None) -> bool | None:
-    """True when neither the date's raw text nor its year occurs in the article (the year of `published`, when
-    the gold knows it, counts as present); None for a deictic "now" or an unreadable date (not judged)."""
+def hallucinated_date(d: DateRef, text: str, published: str | None = None, article_dates: Sequence[str] | None = None) -> bool | None:
+    """True when no date of the article (find_dates, normalised) equals the predicted date or lies inside it
+    ("2023" is stated by "Senin (4/12/2023)"; "Juni 2021" by nothing in an article of 2020); None for a deictic
+    "now" or an unreadable date (not judged). A date written verbatim in the article is never hallucinated."""
     parsed = parse_date(d.raw, published)
     if parsed.deictic_now and d.value is None:
         return None
-    if locate(d.raw, text):
-        return False
     value = d.value if d.value is not None else parsed.value
-    m = _YEAR.match(value or "")
-    if value is None or (m is None and not value.startswith("XXXX")):
+    if value is None:
         return None
-    if m is None:
-        return True  # no year, and the text itself is not in the article
-    year = m.group(1)
-    return not (_year_in(text, year) or (published or "").startswith(year))
+    if locate(d.raw, text, fuzzy=False)[0]:
+        return False
+    if article_dates is None:
+        article_dates = [nd.value for _s, _e, nd in find_dates(text, published) if nd.value]
+    if published:
+        article_dates = [*article_dates, published]
+    return not any(timex_relation(a, value) in ("exact", "coarser") for a in article_dates)
 
 
 @dataclass
@@ -118,33 +97,20 @@ class ClaimFlags:
 
 
 def claim_flags(claim: PredictedClaim, text: str, noise: Sequence[Evidence] = (), published: str | None = None,
-                article_figures: list | None = None) -> ClaimFlags:  # fmt: skip
-    """Flags of one predicted claim against its article's text and the gold's noise spans.
-
-    from_noise: the claim's quotes (evidence, or its text when that is a quote) are found in the article and every
-    occurrence lies inside a noise span; a claim with no quote found is judged by its figure values and date texts
-    the same way (each found at least once, all occurrences inside noise).
-    """
+                article_figures: list | None = None, article_dates: list[str] | None = None) -> ClaimFlags:  # fmt: skip
+    """Flags of one predicted claim against its article's text and the gold's noise spans: where its quotes stand
+    (harness.score.grounding, the scorer's own rule), whether it came from noise, which values are hallucinated."""
     found = find_figures(text) if article_figures is None else article_figures
     values = [nf.value for _s, _e, nf in found if nf.value is not None]
-    flags = ClaimFlags(
+    if article_dates is None:
+        article_dates = [nd.value for _s, _e, nd in find_dates(text, published) if nd.value]
+    g = ground(claim.text, claim.evidence, text, [(e.start, e.end) for e in noise])
+    located = sorted({s for q in [*claim.evidence, claim.text] for s in locate(q, text)[0]})
+    return ClaimFlags(
+        located=located, from_noise=g.from_noise,
         figures=[hallucinated_figure(f, values) for f in claim.figures],
-        dates=[hallucinated_date(d, text, published) for d in claim.dates],
-    )
-    quotes = [occ for q in [*claim.evidence, claim.text] if (occ := locate(q, text))]
-    flags.located = sorted({s for occ in quotes for s in occ})
-    if not noise:
-        return flags
-    anchors = quotes
-    if not anchors:
-        for f in claim.figures:
-            v = figure_value(f)
-            occ = [(s, e) for s, e, nf in found if v is not None and nf.value == v]
-            if occ:
-                anchors.append(occ)
-        anchors += [occ for d in claim.dates if (occ := locate(d.raw, text))]
-    flags.from_noise = bool(anchors) and all(inside(s, noise) for occ in anchors for s in occ)
-    return flags
+        dates=[hallucinated_date(d, text, published, article_dates) for d in claim.dates],
+    )  # fmt: skip
 
 
 class Taxonomy(BaseModel):
@@ -172,8 +138,9 @@ def taxonomy(
 ) -> Taxonomy:
     """Count every error type over the predicted claims of some articles (article id -> claims).
 
-    The scorer's types come from `report.errors`; from_noise needs gold noise spans; hallucination needs only the
-    article text (articles whose text is unknown are skipped).
+    The scorer's types come from `report.errors` (from_noise among them); without a report, from_noise is judged
+    here when the gold's noise spans are given; hallucination needs only the article text (articles whose text is
+    unknown are skipped).
     """
     counts: Counter[str] = Counter({k: 0 for k in NAMED})
     if report is not None:
@@ -184,10 +151,13 @@ def taxonomy(
         if art is None:
             continue
         g = (gold or {}).get(aid)
+        published = g.published if g else None
         found = find_figures(art.text)
+        dates = [nd.value for _s, _e, nd in find_dates(art.text, published) if nd.value]
         for p in preds:
-            fl = claim_flags(p, art.text, g.noise if g else (), g.published if g else None, found)
-            counts["from_noise"] += fl.from_noise
+            fl = claim_flags(p, art.text, g.noise if g else (), published, found, dates)
+            if report is None:
+                counts["from_noise"] += fl.from_noise
             t.figures_judged += sum(x is not None for x in fl.figures)
             t.dates_judged += sum(x is not None for x in fl.dates)
             t.hallucinated_figures += sum(x is True for x in fl.figures)

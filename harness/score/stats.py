@@ -43,7 +43,8 @@ def _ratio(metric: str, kind: str, weights: np.ndarray) -> tuple[np.ndarray, np.
     return {"precision": (credit, act), "recall": (credit, pos), "f1": (2 * credit, pos + act)}[metric]
 
 
-def _normal_limit(per_article: np.ndarray, n_boot: int, rng: np.random.Generator, level: float, weights: np.ndarray) -> dict:
+def _normal_limit(per_article: np.ndarray, n_boot: int, rng: np.random.Generator, level: float,
+                  weights: np.ndarray = WEIGHTS) -> dict:  # fmt: skip
     """Intervals for many articles at the cost of a few: the bootstrap distribution of the pooled counts is a sum of
     independent per-article multinomials, whose normal limit has the same mean and covariance
     (sum of c_s, and diag(sum c_s) - sum c_s c_s^T / n_s). Macro means use the delta method per article."""
