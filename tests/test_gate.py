@@ -145,3 +145,15 @@ def test_closing_line_counts_fields(tmp_path, gold, articles):
     assert r.returncode == 1 and r.stdout.rstrip().splitlines()[-1] == "gate: 3 passed, 4 failed"
     failed = {f for f, row in _table(r.stdout).items() if row[7] != "pass"}
     assert failed == {"figures", "claims", "claims_exact", "figures_anywhere"}
+
+
+def test_a_baseline_of_the_bag_of_values_scorer_is_refused(tmp_path, gold, articles):
+    # Version 1 baselines hold the old bag-of-values scores (no claims_exact, no *_anywhere): comparing against them
+    # would mix two scorers, so the gate says so in one line and exits 2.
+    path = _baseline(tmp_path, gold, articles)
+    old = json.loads(path.read_text(encoding="utf-8"))
+    old["baseline_version"] = 1
+    path.write_text(json.dumps(old), encoding="utf-8")
+    run = write(make_record({("guided", "m"): gold_answers(gold)}, gold, articles, run_id="20250102T000000Z-old000"), tmp_path)
+    r = run_cli("gate", str(run), "--baseline", str(path))
+    assert r.returncode == 2 and "baseline version 1 is not 2" in r.stderr and len(r.stderr.strip().splitlines()) == 1

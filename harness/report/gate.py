@@ -19,7 +19,7 @@ from harness.extract.cache import atomic_write_text, now_utc
 from harness.report.compare import Side, compare_sides
 from harness.report.leaderboard import md_cell
 
-BASELINE_VERSION = 1
+BASELINE_VERSION = 2  # 2: claim-grounded scores (claims graded, claims_exact, *_anywhere); 1: bag-of-values scores
 
 
 class Baseline(Side):
