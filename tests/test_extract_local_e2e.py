@@ -32,7 +32,9 @@ def test_embedded_model_extracts_and_scores_one_article(tmp_path, weights, monke
     for var in ("OPENAI_BASE_URL", "OPENAI_API_KEY", "HARNESS_MODEL_FILE"):
         monkeypatch.delenv(var, raising=False)
     cfg = RunConfig(
-        prompts=["plain"], only=[ARTICLE], seeds=ROOT / "seeds", gold=ROOT / "gold", prompts_dir=ROOT / "prompts",
+        # The guided prompt: its answer to 004 is a list of short claims, so a cap cuts it between finished claims
+        # (the plain prompt's answer on one llama.cpp build ran past the cap inside its first claim).
+        prompts=["guided"], only=[ARTICLE], seeds=ROOT / "seeds", gold=ROOT / "gold", prompts_dir=ROOT / "prompts",
         cache_dir=tmp_path / "cache", recorded=[], out_dir=tmp_path / "runs", n_boot=100,
         # A cap keeps the test to a few minutes on two shared cores; an answer cut there keeps its finished claims.
         generation=GenParams(max_tokens=768),

@@ -175,7 +175,7 @@ def test_report_of_a_run_without_gold(tmp_path):
     assert "No scores: the run has no gold" in text
     # judged: 3 figures + 2 dates = 5; hallucinated: "5,2 juta" and "Maret 2019" = 2 -> 40.0%
     assert "| **hallucination rate** | hallucinated / predicted figures and dates judged | 40.0% (2/5) |" in text
-    assert "| `from_noise` | claim taken from scraped noise (links, captions, ads) | n/a |" in text
+    assert "| `from_noise` | claim or value taken from scraped noise (links, captions, ads, datelines) | n/a |" in text
     dom = chromium(tmp_path, "--dump-dom", (out / "report.html").resolve().as_uri())
     t = Tables(dom.stdout)
     assert "scores" not in t.tables

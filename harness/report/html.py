@@ -54,7 +54,7 @@ def bar_chart(rows: list[tuple[str, float, list[float] | None]], width: int = 26
 
 
 def f1_chart(report: ScoreReport) -> dict:
-    return bar_chart([(f, getattr(report, f).f1, getattr(report, f).ci["f1"]) for f in SHOWN])
+    return bar_chart([(f, getattr(report, f).f1, getattr(report, f).ci["f1"]) for f in SHOWN], label_w=130)
 
 
 def diff_chart(rows: list[tuple[str, float, list[float], float]], width: int = 320, label_w: int = 110) -> dict:

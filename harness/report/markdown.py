@@ -21,11 +21,11 @@ from harness.score.model import REPORTED, ScoreReport
 
 SHOWN = REPORTED
 COUNTS = ("correct", "partial", "incorrect", "missing", "spurious")
-SCORES_NOTE = (
+SCORES_NOTE = (  # plain text: it is shown in Markdown and in HTML alike
     "Strict micro P/R/F1 per field, each with its 95% bootstrap interval (items resampled within articles); relaxed F1 "
     "gives partial matches half credit. Figures, dates and attribution are scored only inside claims matched to the "
-    "gold by their text and quoted evidence; `claims` is graded (each matched claim earns the F1 of its slots), "
-    "`claims_exact` is all or nothing; `figures_anywhere` and `dates_anywhere` are diagnostics that credit a value "
+    "gold by their text and quoted evidence; claims is graded (each matched claim earns the F1 of its slots), "
+    "claims_exact is all or nothing; figures_anywhere and dates_anywhere are diagnostics that credit a value "
     "wherever it stands in the article. See docs/SCORING.md."
 )
 
