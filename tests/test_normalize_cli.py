@@ -38,6 +38,39 @@ def slot(*args: str) -> dict:
         # 002: "saat ini terdapat sekitar 800 ribuan UMKM"
         ("800 ribuan", {"value": 800000, "unit": "count", "approx": True, "qualifier": None}),
         ("UMKM", {"value": None, "unit": None, "approx": False, "qualifier": None}),  # unreadable: null, exit 0
+        # The forms journalists write that the figure normaliser must read (issue: claim-grounded scores, point 4),
+        # each with a realistic sentence; values from the arithmetic in the comment.
+        # "Tercatat, 6,500 orang mendaftar" (English grouping of 003's "6.500"): 6 x 1000 + 500 = 6500 persons
+        ("6,500 orang", {"value": 6500, "unit": "persons", "approx": False, "qualifier": None}),
+        # "target 800,000 UMKM onboarded": 800 x 1000 = 800000
+        ("800,000", {"value": 800000, "unit": "count", "approx": False, "qualifier": None}),
+        # "3.8M MSMEs joined": 3.8 x 10^6 = 3800000
+        ("3.8M", {"value": 3800000, "unit": "count", "approx": False, "qualifier": None}),
+        # "some 800k sellers": 800 x 10^3 = 800000
+        ("800k", {"value": 800000, "unit": "count", "approx": False, "qualifier": None}),
+        # "a 2bn rupiah fund" without the currency word: 2 x 10^9
+        ("2bn", {"value": 2000000000, "unit": "count", "approx": False, "qualifier": None}),
+        # "27 jt UMKM sudah go digital": 27 x 10^6
+        ("27 jt", {"value": 27000000, "unit": "count", "approx": False, "qualifier": None}),
+        # "500 rb pelaku usaha": 500 x 10^3
+        ("500 rb", {"value": 500000, "unit": "count", "approx": False, "qualifier": None}),
+        # "mencapai 3 juta 800 ribu UMKM": 3 x 10^6 + 800 x 10^3 = 3800000
+        ("3 juta 800 ribu", {"value": 3800000, "unit": "count", "approx": False, "qualifier": None}),
+        # "target dua juta UMKM": 2 x 10^6
+        ("dua juta", {"value": 2000000, "unit": "count", "approx": False, "qualifier": None}),
+        # "satu setengah juta pelaku usaha": 1.5 x 10^6 = 1500000
+        ("satu setengah juta", {"value": 1500000, "unit": "count", "approx": False, "qualifier": None}),
+        # "kontribusi UMKM terhadap PDB >60%" (003 writes "60 persen lebih"): 60 percent, at least
+        (">60%", {"value": 60, "unit": "percent", "approx": False, "qualifier": "at_least"}),
+        # "target ≥20 juta UMKM go digital" (004 writes "minimal 20 juta"): 20 x 10^6, at least
+        ("≥20 juta", {"value": 20000000, "unit": "count", "approx": False, "qualifier": "at_least"}),
+        # "baru <5% UMKM yang ekspor": 5 percent, at most
+        ("<5%", {"value": 5, "unit": "percent", "approx": False, "qualifier": "at_most"}),
+        # "~3 juta UMKM lagi": 3 x 10^6, approximate
+        ("~3 juta", {"value": 3000000, "unit": "count", "approx": True, "qualifier": None}),
+        # "modal usaha Rp1,2 miliar" and "Rp 1,2 miliar": 1.2 x 10^9 rupiah either way
+        ("Rp1,2 miliar", {"value": 1200000000, "unit": "idr", "approx": False, "qualifier": None}),
+        ("Rp 1,2 miliar", {"value": 1200000000, "unit": "idr", "approx": False, "qualifier": None}),
     ],
 )
 def test_figure(text: str, expected: dict) -> None:
