@@ -113,8 +113,10 @@ def test_score_json_is_byte_identical_for_the_same_seed(tmp_path, gold):
     assert a.returncode == 0, a.stderr
     assert a.stdout == b.stdout
     out = json.loads(a.stdout)
-    for f in ("figures", "dates", "attribution", "claims"):
+    for f in FIELDS:  # the headline four and the diagnostics, each with the same public keys
         assert {"precision", "recall", "f1", "ci", "relaxed", "counts"} <= set(out[f])
+        assert set(out[f]["counts"]) == {"correct", "partial", "incorrect", "missing", "spurious"}
+    assert out["claims"]["credit"] is not None and "grounding" in out
     assert "per_article" in out
 
 
