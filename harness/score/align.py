@@ -15,6 +15,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from harness.score.judge import WILDCARD
+from harness.score.metrics import CREDIT
 
 CLAIM_THRESHOLD = 0.3  # below this text/location similarity a predicted claim is not the gold claim (docs/SCORING.md)
 TIE_BREAK = 0.01  # weight of the claims' agreeing values among pairs that already pass the threshold on text/location
@@ -26,7 +27,6 @@ STOPWORDS = frozenset(
     "ia kita kami mereka bisa dapat atau karena agar serta namun sebagai lebih tidak ada hal secara the of and "
     "in to for on is are was that this with by as at".split()
 )
-CREDIT = (1.0, 0.5, 0.0, 0.0, 0.0)  # per outcome code (COR, PAR, INC, MIS, SPU): judge.credit
 _TOKEN = re.compile(r"\w{2,}", re.UNICODE)
 # (id(gold slot), id(predicted slot)) -> (gold slot, predicted slot, verdict). Slots are interned by content and the
 # entry holds both, so neither id can be reused by another object while the entry exists.

@@ -20,14 +20,13 @@ from harness.score.grounding import ground, location_similarity, only_in_noise
 from harness.score.judge import (
     date_key, figure_key, judge_date, judge_figure, judge_speaker, make_date_slot, make_figure_slot, unreadable_date,
 )  # fmt: skip
-from harness.score.metrics import COR, INC, MIS, OUTCOMES, PAR, SPU
+from harness.score.metrics import COR, CREDIT, INC, MIS, OUTCOMES, PAR, SPU
 from harness.score.similarity import align_claims
 
 HEADLINE = ("figures", "dates", "attribution", "claims")
 DIAGNOSTIC = ("claims_exact", "figures_anywhere", "dates_anywhere")
 SCORED = (*HEADLINE, *DIAGNOSTIC)
 CHUNK = 200  # articles whose claim similarities are computed together
-SLOT_CREDIT = (1.0, 0.5, 0.0, 0.0, 0.0)  # per outcome code: a correct slot pair earns 1, a partial one 0.5
 GROUNDING_KEYS = ("quotes", "exact", "normalised", "fuzzy", "ungrounded_evidence", "from_noise_claims", "from_noise_values")
 _JUDGED: dict[tuple, dict] = {}  # speaker list signature -> {(gold, predicted): judge_speaker result}
 _RESOLVED: dict[tuple, dict] = {}  # speaker list signature -> {name: resolve_speaker result}
@@ -199,7 +198,7 @@ def _finish(art: _Prepared, g2p: dict[int, int], eligible: set[int], rows: list[
             rows.append((aid, name, OUTCOMES[outcome], error, f"{gid}/{name}/{field.g_index[i]}", gid, field.p_claim[j],
                          g.raw, p.raw, g.text, p.text))  # fmt: skip
             cnt[outcome] += 1
-            earned[field.g_claim[i]][0] += SLOT_CREDIT[outcome]
+            earned[field.g_claim[i]][0] += CREDIT[outcome]
             if error:
                 errors.append(error)
         for i in missing:
@@ -244,7 +243,7 @@ def _attribution(art: _Prepared, g2p, reasons, earned, rows: list[tuple], cnt: l
             e[1] += speaker is not None
             e[2] += bool(pred)
             if outcome is not None:
-                e[0] += SLOT_CREDIT[outcome]
+                e[0] += CREDIT[outcome]
         if outcome is not None:
             rows.append((aid, "attribution", OUTCOMES[outcome], error, None if outcome == SPU else gid, gid, cj,
                          speaker, pred, None, None))  # fmt: skip

@@ -159,10 +159,6 @@ def judge_date(g: DateSlot, p: DateSlot) -> tuple[int, str | None]:
     return INC, "wrong_date"
 
 
-def credit(outcome: int) -> float:
-    return 1.0 if outcome == COR else 0.5 if outcome == PAR else 0.0
-
-
 def judge_speaker(
     gold: str | None, pred: str | None, speakers: list[Speaker], resolve: Callable[[str], str | None] | None = None
 ) -> tuple[int | None, str | None]:
