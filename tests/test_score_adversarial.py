@@ -11,18 +11,15 @@ from __future__ import annotations
 import pytest
 
 from harness.schema import PredictedClaim
-from harness.score import evaluate as _evaluate
+from tests.conftest import score_with_texts
 
 A000, A001, A002, A003, A004 = ("000_5c7c061acdd0991c", "001_ace72b6c210ee1f9", "002_61bc8efce56588cd",
                                 "003_c50be10e8d192006", "004_5da99a7ff07c33c6")  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def score(articles):
-    def run(gold, preds, **kw):
-        return _evaluate(gold, preds, texts={a: art.text for a, art in articles.items()}, n_boot=50, **kw)
-
-    return run
+def score():
+    return lambda gold, preds, **kw: score_with_texts(gold, preds, n_boot=50, **kw)
 
 
 def claim(gold_claim, aid, **changes) -> PredictedClaim:

@@ -7,30 +7,19 @@ docs/SCORING.md: strict P = COR/ACT, R = COR/POS; relaxed adds 0.5 per PAR. A ma
 
 from __future__ import annotations
 
-import functools
 from decimal import Decimal
 
 import pytest
 
 from harness.schema import Attribution, DateRef, Evidence, Figure, GoldArticle, GoldClaim, PredictedClaim, Speaker
-from harness.score import evaluate as _evaluate
 from harness.score.model import REPORTED
-from tests.conftest import SEEDS
+from tests.conftest import score_with_texts
 
 A000 = "000_5c7c061acdd0991c"
 A001 = "001_ace72b6c210ee1f9"
 
 
-@functools.cache
-def _texts() -> dict[str, str]:
-    from harness.corpus import load_articles
-
-    return {a: art.text for a, art in load_articles(SEEDS).items()}
-
-
-def evaluate(gold, preds, **kw):
-    """The scorer as `harness run` and `harness score` call it: with the article texts."""
-    return _evaluate(gold, preds, texts={a: _texts()[a] for a in gold}, **kw)
+evaluate = score_with_texts
 
 
 def _ev(articles, aid, text):

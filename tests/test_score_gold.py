@@ -8,16 +8,11 @@ import pytest
 
 from harness.predictions import dump_predictions
 from harness.schema import Figure, PredictedClaim
-from harness.score import evaluate as _evaluate
 from harness.score.model import REPORTED as FIELDS
-from tests.conftest import SEEDS, run_cli
+from tests.conftest import run_cli, score_with_texts
 
 
-def evaluate(gold, preds, **kw):
-    """The scorer with the article texts, as `harness run` and `harness score` call it."""
-    from harness.corpus import load_articles
-
-    return _evaluate(gold, preds, texts={a: art.text for a, art in load_articles(SEEDS).items()}, **kw)
+evaluate = score_with_texts
 
 
 def as_predictions(gold, values: bool) -> list[PredictedClaim]:
