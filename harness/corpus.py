@@ -237,3 +237,15 @@ def load_articles_dataset(folder: Path) -> dict[str, Article]:
             raise InputError(f"row {i}: {why}", str(folder))
         out[aid] = Article(article_id=aid, text=text, sha256=sha256_bytes(text.encode("utf-8")))
     return out
+
+
+def load_article_source(path: Path) -> dict[str, Article]:
+    """A folder of `.txt` files, or a `datasets` dataset saved with `save_to_disk` (columns article_id, text)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("no such folder of articles", str(path))
+    if path.is_dir() and any(path.glob("*.txt")):
+        return load_articles(path)
+    if (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists():
+        return load_articles_dataset(path)
+    raise InputError("neither .txt articles nor a dataset saved with save_to_disk", str(path))

@@ -149,7 +149,7 @@ def test_baseline_is_an_ordinary_model_name_at_an_endpoint(tmp_path):
 
 def test_baseline_samples_never_reach_the_request_phase(tmp_path, monkeypatch):
     """Not offline, nothing cached: the rules still answer every sample; no server, no request, no cache."""
-    from harness.report import run as run_mod
+    from harness import pipeline as run_mod
 
     def refuse(*a, **k):
         raise AssertionError("the baseline went to the request phase")

@@ -7,7 +7,7 @@ import re
 import shutil
 
 from harness.extract.provider import Failure
-from harness.score.model import REPORTED
+from harness.score.vocabulary import REPORTED
 from tests.conftest import GOLD, run_cli
 from tests.test_report_support import degrade_figures, gold_answers, make_record, write
 

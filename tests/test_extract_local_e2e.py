@@ -12,8 +12,8 @@ import pytest
 
 from harness.extract import local_model as lm
 from harness.extract.provider import GenParams
-from harness.report.record import read_run
-from harness.report.run import RunConfig, execute_run
+from harness.pipeline import RunConfig, execute_run
+from harness.records import read_run
 
 pytestmark = pytest.mark.local_model
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,8 +9,8 @@ import pytest
 
 from harness.errors import InputError
 from harness.extract.provider import GenParams
-from harness.report.record import read_run
-from harness.report.run import RunConfig, execute_run
+from harness.pipeline import RunConfig, execute_run
+from harness.records import read_run
 from tests.fake_openai_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[1]

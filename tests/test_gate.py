@@ -6,8 +6,8 @@ import json
 import shutil
 import xml.etree.ElementTree as ET
 
-from harness.report.gate import _reason
-from harness.score.model import REPORTED
+from harness.score.gate import regression
+from harness.score.vocabulary import REPORTED
 from tests.conftest import GOLD, run_cli
 from tests.test_report_support import degrade_figures, gold_answers, make_record, write
 
@@ -119,11 +119,11 @@ def test_baseline_on_other_gold_exits_2(tmp_path, gold, articles):
 
 def test_the_rule_at_its_edges():
     # Falls by exactly the threshold: not more than it -> pass, whatever the interval.
-    assert _reason(-0.05, [-0.08, -0.02], 0.05)[0] is False
-    assert _reason(-0.0501, [-0.08, -0.02], 0.05)[0] is True
+    assert regression(-0.05, [-0.08, -0.02], 0.05)[0] is False
+    assert regression(-0.0501, [-0.08, -0.02], 0.05)[0] is True
     # An interval that touches 0 is not "entirely below 0".
-    assert _reason(-0.2, [-0.3, 0.0], 0.05)[0] is False
-    assert _reason(0.1, [0.05, 0.15], 0.05) == (False, "F1 rose by 0.100")
+    assert regression(-0.2, [-0.3, 0.0], 0.05)[0] is False
+    assert regression(0.1, [0.05, 0.15], 0.05) == (False, "F1 rose by 0.100")
 
 
 def test_a_changed_prompt_is_noted(tmp_path, gold, articles):

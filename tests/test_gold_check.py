@@ -5,8 +5,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
 from tests.conftest import GOLD, SEEDS, run_cli
 
 ARTICLE = "001_ace72b6c210ee1f9"

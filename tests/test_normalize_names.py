@@ -8,7 +8,13 @@ import pytest
 
 from harness.corpus import parse_gold_file
 from harness.normalize.names import (
-    SPELLING_MIN, is_outlet, names_organisation, normalize_name, resolve_speaker, split_aliases, strip_titles,
+    SPELLING_MIN,
+    is_outlet,
+    names_organisation,
+    normalize_name,
+    resolve_speaker,
+    split_aliases,
+    strip_titles,
 )
 from harness.schema import Speaker
 

@@ -10,13 +10,13 @@ import copy
 from collections import Counter
 from pathlib import Path
 
+from harness import records as rec
 from harness.extract.cache import Usage
 from harness.extract.provider import Failure, GenParams
 from harness.extract.runner import SampleResult
-from harness.report import record as rec
 from harness.schema import PredictedClaim
 from harness.score import evaluate
-from harness.score.model import REPORTED
+from harness.score.vocabulary import REPORTED
 from tests.conftest import GOLD, SEEDS
 
 Answers = dict[str, list[PredictedClaim] | Failure]  # article id -> claims, or the failure of its sample

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from harness.normalize.numbers import find_figures
-from harness.report.taxonomy import NAMED, claim_flags, hallucinated_date, hallucinated_figure, taxonomy
 from harness.schema import DateRef, Figure, PredictedClaim
 from harness.score.grounding import locate
+from harness.score.taxonomy import NAMED, claim_flags, hallucinated_date, hallucinated_figure, taxonomy
 from tests.conftest import score_with_texts
 from tests.test_report_support import gold_answers
 

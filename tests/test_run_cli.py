@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.score.model import REPORTED
+from harness.score.vocabulary import REPORTED
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.test_extract_runner import A001, ANSWERS
 

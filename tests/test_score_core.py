@@ -12,7 +12,7 @@ from decimal import Decimal
 import pytest
 
 from harness.schema import Attribution, DateRef, Evidence, Figure, GoldArticle, GoldClaim, PredictedClaim, Speaker
-from harness.score.model import REPORTED
+from harness.score.vocabulary import REPORTED
 from tests.conftest import score_with_texts
 
 A000 = "000_5c7c061acdd0991c"

@@ -8,9 +8,8 @@ import pytest
 
 from harness.predictions import dump_predictions
 from harness.schema import Figure, PredictedClaim
-from harness.score.model import REPORTED as FIELDS
+from harness.score.vocabulary import REPORTED as FIELDS
 from tests.conftest import run_cli, score_with_texts
-
 
 evaluate = score_with_texts
 
@@ -128,7 +127,7 @@ def test_malformed_prediction_line_is_named(tmp_path, line, words):
     path.write_text('{"article_id": "000_5c7c061acdd0991c", "figures": ["3,8 juta"]}\n\n' + line + "\n", encoding="utf-8")
     r = run_cli("score", "--predictions", str(path))
     assert r.returncode == 2
-    assert f"p.jsonl:3:" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "p.jsonl:3:" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     for w in words:
         assert w in r.stderr
 

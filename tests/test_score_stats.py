@@ -5,10 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from harness.score.metrics import COR, MIS, SPU, prf
+from harness.score.metrics import prf
 from harness.score.stats import (
-    NONE, _normal_limit, bootstrap_ci, holm, joint_counts, min_detectable_difference, paired_compare, verdict,
+    NONE,
+    _normal_limit,
+    bootstrap_ci,
+    holm,
+    joint_counts,
+    min_detectable_difference,
+    paired_compare,
+    verdict,
 )  # fmt: skip
+from harness.score.vocabulary import COR, MIS, SPU
 
 
 def test_prf_formulas_by_hand():

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import sys
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -51,10 +50,11 @@ def explain(
 
     On a miss, the stored entries nearest to it are listed with the parts in which they differ.
     """
+    from harness.corpus import load_article_source
     from harness.extract.cache import ResponseCache
     from harness.extract.prompts import resolve_prompts
     from harness.extract.runner import make_sample
-    from harness.report.run import RunConfig, load_article_source, resolve_endpoint
+    from harness.pipeline import RunConfig, resolve_endpoint
 
     def go():
         cfg = RunConfig(models=[model] if model else [], base_url=base_url, endpoint_id=endpoint_id,

@@ -35,7 +35,7 @@ def newest_run(runs_dir: Path = RUNS) -> Path:
 
 
 def _read(arg: str, runs_dir: Path):
-    from harness.report.record import read_run
+    from harness.records import read_run
 
     return read_run(resolve_run(arg, runs_dir))
 
@@ -70,8 +70,9 @@ def compare(
     Each run's first scored (prompt, model, repeat) is used unless --a-*/--b-* pick another. Exit 2 when the two
     were scored on different gold.
     """
-    from harness.extract.cache import atomic_write_text
-    from harness.report.compare import compare_sides, render_compare_html, render_compare_markdown, select_entry, side_of
+    from harness.files import atomic_write_text
+    from harness.records import compare_sides, select_entry, side_of
+    from harness.report.compare import render_compare_html, render_compare_markdown
 
     def _do():
         ra, rb = _read(run_a, runs_dir), _read(run_b, runs_dir)
@@ -100,12 +101,12 @@ def gate(
 ) -> None:  # fmt: skip
     """Fail (exit 1) when a field's F1 falls by more than --threshold AND the paired 95% interval of the fall lies
     entirely below 0; pass (exit 0) otherwise; exit 2 on a missing or bad baseline or run, or different gold."""
-    from harness.extract.cache import atomic_write_text
-    from harness.report.compare import select_entry, side_of
-    from harness.report.gate import junit_xml, make_baseline, read_baseline, render_gate, run_gate, write_baseline
+    from harness.files import atomic_write_text
+    from harness.records import make_baseline, read_baseline, select_entry, side_of, write_baseline
+    from harness.report.gate import junit_xml, render_gate, run_gate
 
     def _do():
-        from harness.report.record import read_run
+        from harness.records import read_run
 
         path = resolve_run(run, runs_dir) if run else newest_run(runs_dir)
         record = read_run(path)
@@ -137,11 +138,13 @@ def leaderboard(
     runs_dir: Path = RUNS_DIR,
 ) -> None:  # fmt: skip
     """One row per (prompt, model): F1 per field, failures, tokens, mean latency, and cost with a price table."""
-    from harness.report.leaderboard import LEADER_FIELDS, leaderboard as board, load_prices, render_leaderboard
+    from harness.report.leaderboard import leaderboard as board
+    from harness.report.leaderboard import load_prices, render_leaderboard
+    from harness.score.vocabulary import REPORTED
 
     def _do():
-        if sort not in LEADER_FIELDS:
-            raise InputError(f"--sort must be one of {', '.join(LEADER_FIELDS)}, not {sort!r}")
+        if sort not in REPORTED:
+            raise InputError(f"--sort must be one of {', '.join(REPORTED)}, not {sort!r}")
         record = _read(run, runs_dir)
         table = load_prices(prices) if prices else None
         return render_leaderboard(record, board(record, table, sort), sort)

@@ -117,7 +117,7 @@ def run(
     """
     from pydantic import SecretStr
 
-    from harness.report.run import RunConfig, execute_run
+    from harness.pipeline import RunConfig, execute_run
 
     err = Console(stderr=True, highlight=False)
 

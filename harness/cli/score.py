@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 import typer
@@ -21,7 +20,7 @@ def score_table(report: ScoreReport, title: str = "Scores") -> Table:
     """Per field: strict P/R/F1 with the 95% interval of F1, relaxed F1, and the outcome counts."""
     from rich.table import Table
 
-    from harness.score.model import REPORTED
+    from harness.score.vocabulary import OUTCOMES, REPORTED
 
     t = Table(title=title)
     for col in ("field", "P", "R", "F1", "F1 95% CI", "relaxed F1", "cor", "par", "inc", "mis", "spu"):
@@ -31,7 +30,7 @@ def score_table(report: ScoreReport, title: str = "Scores") -> Table:
         c = s.counts
         t.add_row(
             f, f"{s.precision:.3f}", f"{s.recall:.3f}", f"{s.f1:.3f}", f"[{s.ci['f1'][0]:.2f}, {s.ci['f1'][1]:.2f}]",
-            f"{s.relaxed.f1:.3f}", *(str(c[k]) for k in ("correct", "partial", "incorrect", "missing", "spurious")),
+            f"{s.relaxed.f1:.3f}", *(str(c[k]) for k in OUTCOMES),
         )  # fmt: skip
     return t
 
@@ -51,10 +50,9 @@ def score(
     from rich.console import Console
 
     from harness import corpus
+    from harness.errors import InputError
     from harness.predictions import read_predictions
     from harness.score import evaluate
-
-    from harness.errors import InputError
 
     def _do() -> ScoreReport:
         articles = corpus.load_articles(seeds)

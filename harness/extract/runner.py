@@ -17,10 +17,11 @@ from typing import Literal
 from pydantic import BaseModel
 
 import harness
-from harness.extract.cache import CacheEntry, KeyParts, ResponseCache, ResponseStore, Usage, messages_sha256, now_utc
+from harness.extract.cache import CacheEntry, KeyParts, ResponseCache, ResponseStore, Usage, messages_sha256
 from harness.extract.prompts import Prompt, fill
 from harness.extract.provider import Failure, GenParams, Provider, mode_name
 from harness.extract.response import ClaimsAnswer, schema_sha256, to_predictions
+from harness.files import now_utc
 from harness.schema import Article, PredictedClaim
 
 Source = Literal["request", "local", "recorded", "none"]

@@ -58,7 +58,7 @@ _NOISE = re.compile(
     rf"^(?:awal|akhir|pertengahan|medio|sepanjang|selama|early|late|mid|end\s+of|the|of|during|throughout|"
     rf"(?:bulan|tahun|year)(?=\s+(?:[0-9]|(?:{_MONTH})\b)))(?!\w)[\s,-]*"
 )
-_TRAILING_LALU = re.compile(rf"(?<=\w)\s+lalu$")
+_TRAILING_LALU = re.compile(r"(?<=\w)\s+lalu$")
 _WEEKDAY = re.compile(
     r"^(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad|monday|tuesday|wednesday|thursday|friday|saturday|"
     r"sunday)(?!\w)[\s,]*(?=.*[0-9])"

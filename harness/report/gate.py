@@ -1,73 +1,18 @@
-"""Regression gate: a run against a committed baseline with the paired comparison, per field.
-
-The rule, per field compared (figures, dates, attribution, claims; strict micro F1): the field regresses when
-    B - A < -threshold          (F1 fell by more than the threshold, default 0.05)   AND
-    hi(95% paired interval) < 0 (the whole interval lies below 0: noise does not explain the fall).
-Any regressed field fails the gate (exit 1). A fall larger than the threshold whose interval reaches 0 passes,
-with the reason printed. The baseline file carries the item-level score report needed for pairing.
+"""Regression gate: a run against a committed baseline with the paired comparison, per reported field, and its
+Markdown and JUnit views. The rule for one field is `harness.score.gate.regression`; any regressed field fails the
+gate (exit 1). The baseline file carries the item-level score report needed for pairing.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from harness.errors import InputError
-from harness.extract.cache import atomic_write_text, now_utc
-from harness.report.compare import Side, compare_sides
+from harness.records import Baseline, Side, compare_sides
 from harness.report.leaderboard import md_cell
-
-BASELINE_VERSION = 2  # 2: claim-grounded scores (claims graded, claims_exact, *_anywhere); 1: bag-of-values scores
-
-
-class Baseline(Side):
-    """`reports/baseline.json`: one scored entry of a run — its identity, the gold hashes and the full score
-    report (with every item's outcome, which the paired comparison needs)."""
-
-    baseline_version: int = BASELINE_VERSION
-    created: str = ""
-
-
-def make_baseline(side: Side) -> Baseline:
-    return Baseline(**side.model_dump(), created=now_utc())
-
-
-def write_baseline(baseline: Baseline, path: Path) -> Path:
-    atomic_write_text(Path(path), baseline.model_dump_json(indent=1) + "\n")
-    return Path(path)
-
-
-def read_baseline(path: Path) -> Baseline:
-    """Read a baseline file; InputError (exit 2) when it is missing, not JSON, or not a baseline."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read baseline: {exc.strerror} (write one with `harness gate --write-baseline RUN`)",
-                         str(path)) from None  # fmt: skip
-    try:
-        b = Baseline.model_validate_json(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"not a baseline file: {where}: {err['msg']}", str(path)) from None
-    if b.baseline_version != BASELINE_VERSION:
-        raise InputError(f"baseline version {b.baseline_version} is not {BASELINE_VERSION}", str(path))
-    return b
-
-
-class FieldGate(BaseModel):
-    field: str
-    baseline: float
-    run: float
-    diff: float
-    ci: list[float]
-    p_holm: float
-    mdd: float
-    regressed: bool
-    reason: str
+from harness.score.gate import DEFAULT_THRESHOLD, FieldGate, regression
 
 
 class GateResult(BaseModel):
@@ -81,27 +26,15 @@ class GateResult(BaseModel):
     notes: list[str] = []
 
 
-def _reason(diff: float, ci: list[float], threshold: float) -> tuple[bool, str]:
-    lo, hi = ci
-    if diff >= 0:
-        return False, f"F1 rose by {diff:.3f}" if diff > 0 else "F1 unchanged"
-    if diff >= -threshold:
-        return False, f"F1 fell by {-diff:.3f}, within the {threshold:.2f} threshold"
-    interval = f"95% interval [{lo:+.3f}, {hi:+.3f}]"
-    if hi < 0:
-        return True, f"F1 fell by {-diff:.3f}, more than {threshold:.2f}, and the {interval} lies below 0"
-    return False, f"F1 fell by {-diff:.3f}, more than {threshold:.2f}, but the {interval} reaches 0: within noise"
-
-
-def run_gate(baseline: Baseline, run: Side, threshold: float = 0.05, seed: int = 0, n_boot: int = 1000,
+def run_gate(baseline: Baseline, run: Side, threshold: float = DEFAULT_THRESHOLD, seed: int = 0, n_boot: int = 1000,
              n_perm: int = 2000) -> GateResult:  # fmt: skip
-    """Compare the run (B) to the baseline (A) field by field and apply the rule of this module's docstring."""
+    """Compare the run (B) to the baseline (A) field by field and apply the gate's rule to each."""
     if not 0 <= threshold < 1:
         raise InputError(f"--threshold must be in [0, 1), not {threshold}")
     rows = compare_sides(baseline, run, seed=seed, n_boot=n_boot, n_perm=n_perm)
     fields = []
     for r in rows:
-        regressed, reason = _reason(r.diff, r.ci, threshold)
+        regressed, reason = regression(r.diff, r.ci, threshold)
         fields.append(FieldGate(field=r.field, baseline=r.a, run=r.b, diff=r.diff, ci=r.ci, p_holm=r.p_holm, mdd=r.mdd,
                                 regressed=regressed, reason=reason))  # fmt: skip
     notes = []  # what changed besides the scores: said, never failed on

@@ -11,16 +11,15 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from harness.extract.cache import atomic_write_text
-from harness.report.leaderboard import LEADER_FIELDS
-from harness.report.markdown import COUNTS, SCORES_NOTE, SHOWN, EntryView, ReportContext, render_markdown
-from harness.report.taxonomy import NAMED, claim_flags, describe
-from harness.score.grounding import locate
+from harness.files import atomic_write_text
+from harness.report.markdown import SCORES_NOTE, EntryView, ReportContext, render_markdown
 from harness.schema import GoldArticle
+from harness.score.grounding import locate
 from harness.score.model import Item, ScoreReport
+from harness.score.taxonomy import NAMED, claim_flags, describe
+from harness.score.vocabulary import OUTCOME_LABELS, OUTCOMES, REPORTED
 
 TEMPLATES = Path(__file__).parent / "templates"
-LABEL = {"correct": "correct", "partial": "partial", "incorrect": "wrong", "missing": "missing", "spurious": "spurious"}
 
 
 def environment() -> Environment:
@@ -30,7 +29,7 @@ def environment() -> Environment:
     env.filters["f3"] = lambda x: "n/a" if x is None else f"{x:.3f}"
     env.filters["f2"] = lambda x: "n/a" if x is None else f"{x:.2f}"
     env.filters["pct"] = lambda x: "n/a" if x is None else f"{x:.1%}"
-    env.globals.update(LABEL=LABEL, describe=describe)
+    env.globals.update(LABEL=OUTCOME_LABELS, describe=describe)
     return env
 
 
@@ -54,7 +53,7 @@ def bar_chart(rows: list[tuple[str, float, list[float] | None]], width: int = 26
 
 
 def f1_chart(report: ScoreReport) -> dict:
-    return bar_chart([(f, getattr(report, f).f1, getattr(report, f).ci["f1"]) for f in SHOWN], label_w=130)
+    return bar_chart([(f, getattr(report, f).f1, getattr(report, f).ci["f1"]) for f in REPORTED], label_w=130)
 
 
 def diff_chart(rows: list[tuple[str, float, list[float], float]], width: int = 320, label_w: int = 110) -> dict:
@@ -149,7 +148,7 @@ def drilldown(view: EntryView, aid: str, ctx: ReportContext) -> dict:
         "article_id": aid, "id": f"{view.anchor}-{aid}",
         "sample": sample, "segments": segments(art.text, spans) if art else [],
         "gold_rows": gold_rows, "pred_rows": pred_rows,
-        "scores": [{"field": f, "f1": per[f].f1, "counts": per[f].counts} for f in SHOWN] if per else [],
+        "scores": [{"field": f, "f1": per[f].f1, "counts": per[f].counts} for f in REPORTED] if per else [],
     }  # fmt: skip
 
 
@@ -182,7 +181,7 @@ def render_html(ctx: ReportContext) -> str:
         kinds += [k for k in (v.taxonomy.counts if v.taxonomy else {}) if k not in kinds]
     return environment().get_template("report.html.j2").render(
         ctx=ctx, record=ctx.record, entries=entries, groups=ctx.groups, kinds=kinds, named=NAMED,
-        shown=SHOWN, counts=COUNTS, leader_fields=LEADER_FIELDS, scores_note=SCORES_NOTE,
+        shown=REPORTED, counts=OUTCOMES, leader_fields=REPORTED, scores_note=SCORES_NOTE,
         failed=[s for s in ctx.record.samples if not s.ok],
         fail_kinds=sorted({k for g in ctx.groups for k in g.failures_by_kind}),
     )  # fmt: skip
@@ -201,8 +200,8 @@ def write_run_report(run_path: Path, record=None, out_dir: Path | None = None, a
                      gold: Path | None = None) -> tuple[Path, Path]:  # fmt: skip
     """`report.md` and `report.html` of the run at `run_path` (a folder or its run.json), into `out_dir` or the run's
     folder; `record` saves re-reading run.json when the caller already holds it (as `harness run` does)."""
+    from harness.records import read_run
     from harness.report.markdown import load_sources, report_context
-    from harness.report.record import read_run
 
     run_path = Path(run_path)
     record = record if record is not None else read_run(run_path)

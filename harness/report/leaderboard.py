@@ -12,10 +12,8 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import InputError
-from harness.report.record import RunRecord
-from harness.score.model import REPORTED, ScoreReport
-
-LEADER_FIELDS = REPORTED
+from harness.records import RunRecord, entry_report
+from harness.score.vocabulary import REPORTED
 
 
 class Spread(BaseModel):
@@ -56,11 +54,6 @@ class Price(BaseModel):
     completion: float
 
 
-def entry_report(entry) -> ScoreReport | None:
-    """The ScoreReport of a ScoreEntry, or None when it was not scored."""
-    return ScoreReport.model_validate(entry.report) if entry.report is not None else None
-
-
 def group_stats(record: RunRecord) -> list[GroupStats]:
     """Per (prompt, model), in the run's order: failures, tokens and latency over samples, mean F1 over repeats."""
     keys: list[tuple[str, str]] = []
@@ -74,7 +67,7 @@ def group_stats(record: RunRecord) -> list[GroupStats]:
     for prompt, model in keys:
         ss = [s for s in record.samples if (s.prompt, s.model) == (prompt, model)]
         reports = [r for e in record.scores if (e.prompt, e.model) == (prompt, model) and (r := entry_report(e))]
-        f1 = {f: (sum(getattr(r, f).f1 for r in reports) / len(reports) if reports else None) for f in LEADER_FIELDS}
+        f1 = {f: (sum(getattr(r, f).f1 for r in reports) / len(reports) if reports else None) for f in REPORTED}
         out.append(GroupStats(
             prompt=prompt, model=model, samples=len(ss), failed=sum(not s.ok for s in ss),
             failures_by_kind=dict(Counter(s.failure.kind for s in ss if not s.ok and s.failure)),
@@ -131,7 +124,7 @@ def fmt(x: float | None, digits: int = 3) -> str:
 def render_leaderboard(record: RunRecord, rows: list[GroupStats], sort: str = "claims") -> str:
     """Markdown: rank, prompt, model, F1 per field, failures, tokens, mean latency, cost."""
     has_cost = any(r.cost_usd is not None for r in rows)
-    head = ["#", "prompt", "model", *LEADER_FIELDS, "failed", "prompt tok", "completion tok", "mean latency s"]
+    head = ["#", "prompt", "model", *REPORTED, "failed", "prompt tok", "completion tok", "mean latency s"]
     head += ["cost USD"] if has_cost else []
     lines = [
         f"# Leaderboard — run {md_cell(record.run_id)}", "",
@@ -140,7 +133,7 @@ def render_leaderboard(record: RunRecord, rows: list[GroupStats], sort: str = "c
         "| " + " | ".join(head) + " |", "|" + "|".join("---" if i < 3 else "---:" for i in range(len(head))) + "|",
     ]  # fmt: skip
     for i, r in enumerate(rows, 1):
-        cells = [str(i), md_cell(r.prompt), md_cell(r.model), *(fmt(r.f1[f]) for f in LEADER_FIELDS),
+        cells = [str(i), md_cell(r.prompt), md_cell(r.model), *(fmt(r.f1[f]) for f in REPORTED),
                  f"{r.failed}/{r.samples}", str(r.prompt_tokens), str(r.completion_tokens), f"{r.latency_s.mean:.2f}"]
         if has_cost:
             cells.append("n/a" if r.cost_usd is None else f"{r.cost_usd:.6f}")

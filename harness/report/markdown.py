@@ -13,14 +13,13 @@ from pathlib import Path
 from harness.corpus import load_gold
 from harness.errors import InputError
 from harness.extract.runner import SampleResult
-from harness.report.leaderboard import GroupStats, entry_report, group_stats, md_cell
-from harness.report.record import RunRecord, ScoreEntry
-from harness.report.taxonomy import Taxonomy, describe, taxonomy
+from harness.records import RunRecord, ScoreEntry, entry_report
+from harness.report.leaderboard import GroupStats, group_stats, md_cell
 from harness.schema import Article, GoldArticle, PredictedClaim
-from harness.score.model import REPORTED, ScoreReport
+from harness.score.model import ScoreReport
+from harness.score.taxonomy import Taxonomy, describe, taxonomy
+from harness.score.vocabulary import OUTCOMES, REPORTED
 
-SHOWN = REPORTED
-COUNTS = ("correct", "partial", "incorrect", "missing", "spurious")
 SCORES_NOTE = (  # plain text: it is shown in Markdown and in HTML alike
     "Strict micro P/R/F1 per field, each with its 95% bootstrap interval (items resampled within articles); relaxed F1 "
     "gives partial matches half credit. Figures, dates and attribution are scored only inside claims matched to the "
@@ -68,7 +67,7 @@ def load_sources(record: RunRecord, articles_dir: Path | None = None, gold_dir: 
 
     Missing or changed sources are not errors — the report is written with what is there — but each is noted.
     """
-    from harness.report.run import load_article_source
+    from harness.corpus import load_article_source
 
     notes: list[str] = []
     src = Path(articles_dir or record.articles.source)
@@ -163,21 +162,21 @@ def _scores(ctx: ReportContext) -> list[str]:
     for v in scored:
         rep = v.report
         out += [f"### {md_cell(v.label)}", "", "| field | P [95% CI] | R [95% CI] | F1 [95% CI] | relaxed F1 | "
-                + " | ".join(COUNTS) + " |", "|---|" + "---:|" * (4 + len(COUNTS))]  # fmt: skip
-        for f in SHOWN:
+                + " | ".join(OUTCOMES) + " |", "|---|" + "---:|" * (4 + len(OUTCOMES))]  # fmt: skip
+        for f in REPORTED:
             s = getattr(rep, f)
             out.append(f"| {f} | {s.precision:.3f} {ci(s.ci['precision'])} | {s.recall:.3f} {ci(s.ci['recall'])} | "
                        f"**{s.f1:.3f}** {ci(s.ci['f1'])} | {s.relaxed.f1:.3f} | "
-                       + " | ".join(str(s.counts[c]) for c in COUNTS) + " |")  # fmt: skip
+                       + " | ".join(str(s.counts[c]) for c in OUTCOMES) + " |")  # fmt: skip
         out.append("")
     out += ["### Per article (strict F1; correct / gold items — for claims, the credit earned / gold claims)", ""]
     for v in scored:
-        out += [f"**{md_cell(v.label)}**", "", "| article | " + " | ".join(SHOWN) + " |", "|---|" + "---:|" * len(SHOWN)]
+        out += [f"**{md_cell(v.label)}**", "", "| article | " + " | ".join(REPORTED) + " |", "|---|" + "---:|" * len(REPORTED)]
         for aid, fields in v.report.per_article.items():
             cells = []
-            for f in SHOWN:
+            for f in REPORTED:
                 a = fields[f]
-                pos = sum(a.counts[c] for c in COUNTS[:4])
+                pos = sum(a.counts[c] for c in OUTCOMES[:4])
                 got = f"{a.recall * pos:.1f}" if f == "claims" else str(a.counts["correct"])
                 cells.append(f"{a.f1:.2f} ({got}/{pos})")
             out.append(f"| {md_cell(aid)} | " + " | ".join(cells) + " |")

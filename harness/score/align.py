@@ -15,7 +15,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from harness.score.judge import WILDCARD
-from harness.score.metrics import CREDIT
+from harness.score.vocabulary import CREDIT
 
 CLAIM_THRESHOLD = 0.3  # below this text/location similarity a predicted claim is not the gold claim (docs/SCORING.md)
 TIE_BREAK = 0.01  # weight of the claims' agreeing values among pairs that already pass the threshold on text/location

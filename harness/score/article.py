@@ -18,10 +18,17 @@ from harness.schema import GoldArticle, PredictedClaim
 from harness.score.align import SlotField, assign, reset_word_ids, text_ids, word_ids
 from harness.score.grounding import ground, location_similarity, only_in_noise
 from harness.score.judge import (
-    date_key, figure_key, judge_date, judge_figure, judge_speaker, make_date_slot, make_figure_slot, unreadable_date,
+    date_key,
+    figure_key,
+    judge_date,
+    judge_figure,
+    judge_speaker,
+    make_date_slot,
+    make_figure_slot,
+    unreadable_date,
 )  # fmt: skip
-from harness.score.metrics import COR, CREDIT, INC, MIS, OUTCOMES, PAR, SPU
 from harness.score.similarity import align_claims
+from harness.score.vocabulary import COR, CREDIT, INC, MIS, OUTCOMES, PAR, SPU
 
 HEADLINE = ("figures", "dates", "attribution", "claims")
 DIAGNOSTIC = ("claims_exact", "figures_anywhere", "dates_anywhere")

@@ -13,11 +13,10 @@ from collections import Counter, defaultdict
 
 from pydantic import BaseModel
 
-from harness.score.metrics import OUTCOMES, WEIGHTS, graded_weights
-from harness.score.model import REPORTED, ScoreReport
+from harness.score.metrics import WEIGHTS, graded_weights
+from harness.score.model import ScoreReport
 from harness.score.stats import holm, joint_counts, paired_compare, verdict
-
-COMPARED = REPORTED
+from harness.score.vocabulary import OUTCOMES, REPORTED
 
 
 class FieldComparison(BaseModel):
@@ -84,7 +83,7 @@ def paired_rows(a: ScoreReport, b: ScoreReport, field: str, code=None, k: int = 
 
 def compare_reports(
     a: ScoreReport, b: ScoreReport, metric: str = "f1", kind: str = "strict", seed: int = 0,
-    n_boot: int = 1000, n_perm: int = 2000, fields: tuple[str, ...] = COMPARED,
+    n_boot: int = 1000, n_perm: int = 2000, fields: tuple[str, ...] = REPORTED,
 ) -> list[FieldComparison]:  # fmt: skip
     """B minus A for each field; verdicts use Holm-adjusted p-values across the fields."""
     raw = []

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import gc
 from collections import Counter, defaultdict
-from contextlib import contextmanager
 from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
 from itertools import starmap
 
 import numpy as np
@@ -16,9 +16,10 @@ import numpy as np
 from harness.schema import GoldArticle, PredictedClaim
 from harness.score import parallel
 from harness.score.article import SCORED, score_articles
-from harness.score.metrics import MIS, OUTCOMES, SPU, WEIGHTS, graded_counts, graded_weights, micro_macro, prf
+from harness.score.metrics import WEIGHTS, graded_counts, graded_weights, micro_macro, prf
 from harness.score.model import ArticleFieldScore, FieldScore, Item, PRFInterval, ScoreReport
 from harness.score.stats import bootstrap_ci
+from harness.score.vocabulary import MIS, OUTCOMES, SPU
 
 
 def _field_score(per_article: np.ndarray, n_boot: int, seed: int, weights: np.ndarray = WEIGHTS,

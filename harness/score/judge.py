@@ -15,7 +15,7 @@ from harness.normalize.dates import parse_date, timex_relation
 from harness.normalize.names import is_outlet, names_organisation, resolve_speaker
 from harness.normalize.numbers import parse_figure, same_digits
 from harness.schema import Speaker
-from harness.score.metrics import COR, INC, MIS, PAR, SPU
+from harness.score.vocabulary import COR, INC, MIS, PAR, SPU
 
 UNIT_CLASS = {"count": "count", "persons": "count", "percent": "percent", "idr": "idr", None: None}
 ANCHORS = {"as_of", "since", "until"}  # roles that change what a date means; point/target/unknown do not conflict

@@ -18,10 +18,6 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-OUTCOMES = ("correct", "partial", "incorrect", "missing", "spurious")
-COR, PAR, INC, MIS, SPU = range(5)
-CREDIT = (1.0, 0.5, 0.0, 0.0, 0.0)  # what one pair of each outcome earns (relaxed): slot alignment, claim credit
-
 # Per outcome: (counts in POS, counts in ACT, strict credit, relaxed credit). Rows of this matrix turn a
 # vector of outcome counts into the four sums every metric needs, for one article or a million resamples.
 WEIGHTS = np.array(

@@ -6,10 +6,6 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-FIELDS = ("figures", "dates", "attribution", "claims")  # the headline: slots scored inside matched claims
-DIAGNOSTICS = ("claims_exact", "figures_anywhere", "dates_anywhere")  # reported beside it, never instead of it
-REPORTED = (*FIELDS, *DIAGNOSTICS)
-
 
 class PRF(BaseModel):
     precision: float

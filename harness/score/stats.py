@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from harness.score.metrics import COR, INC, MIS, OUTCOMES, PAR, SPU, WEIGHTS, prf
+from harness.score.metrics import WEIGHTS, prf
 
 METRICS = ("precision", "recall", "f1")
 NONE = 5  # with the five outcomes: a system has no item in this row (e.g. the other system's spurious prediction)
@@ -214,5 +214,4 @@ def verdict(result: dict, adjusted_p: float, alpha: float = 0.05) -> str:
     return "not distinguishable on this data"
 
 
-__all__ = ["bootstrap_ci", "joint_counts", "paired_compare", "holm", "verdict", "min_detectable_difference",
-           "NONE", "OUTCOMES", "COR", "PAR", "INC", "MIS", "SPU"]  # fmt: skip
+__all__ = ["NONE", "bootstrap_ci", "holm", "joint_counts", "min_detectable_difference", "paired_compare", "verdict"]

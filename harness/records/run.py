@@ -18,9 +18,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import InputError
-from harness.extract.cache import Usage, atomic_write_text
+from harness.extract.cache import Usage
 from harness.extract.provider import GenParams
 from harness.extract.runner import SampleResult
+from harness.files import atomic_write_text
+from harness.score.model import ScoreReport
 
 RECORD_VERSION = 1
 PACKAGES = ("harness", "openai", "instructor", "pydantic")
@@ -174,3 +176,8 @@ def read_run(path: Path) -> RunRecord:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
         raise InputError(f"not a run record: {where}: {err['msg']}", str(path)) from None
+
+
+def entry_report(entry: ScoreEntry) -> ScoreReport | None:
+    """The ScoreReport of a ScoreEntry, or None when it was not scored."""
+    return ScoreReport.model_validate(entry.report) if entry.report is not None else None

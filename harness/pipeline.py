@@ -18,15 +18,21 @@ from pathlib import Path
 
 from pydantic import BaseModel, Field, SecretStr
 
-from harness.corpus import load_articles, load_articles_dataset, load_gold
+from harness import records as rec
+from harness.corpus import load_article_source, load_gold
 from harness.errors import EXIT_FAILED, EXIT_OK, InputError
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR, ResponseCache, ResponseStore, Usage
 from harness.extract.prompts import resolve_prompts
 from harness.extract.provider import GenParams, local_identity, remote_identity
 from harness.extract.runner import (
-    RequestStats, Sample, SampleResult, cached_results, plan_samples, record_entries, request_samples,
+    RequestStats,
+    Sample,
+    SampleResult,
+    cached_results,
+    plan_samples,
+    record_entries,
+    request_samples,
 )  # fmt: skip
-from harness.report import record as rec
 from harness.schema import Article, GoldArticle
 
 
@@ -78,18 +84,6 @@ class RunResult:
     record: rec.RunRecord
     path: Path
     exit_code: int
-
-
-def load_article_source(path: Path) -> dict[str, Article]:
-    """A folder of `.txt` files, or a `datasets` dataset saved with `save_to_disk` (columns article_id, text)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError("no such folder of articles", str(path))
-    if path.is_dir() and any(path.glob("*.txt")):
-        return load_articles(path)
-    if (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists():
-        return load_articles_dataset(path)
-    raise InputError("neither .txt articles nor a dataset saved with save_to_disk", str(path))
 
 
 def resolve_endpoint(cfg: RunConfig) -> Endpoint:

@@ -1,0 +1,40 @@
+"""What a run leaves behind, typed and versioned: the run record (run.json) and the baseline a gate reads."""
+
+from harness.records.run import (
+    RECORD_VERSION,
+    CacheCounts,
+    DataRef,
+    EndpointInfo,
+    PromptRef,
+    Provenance,
+    RunParameters,
+    RunRecord,
+    ScoreEntry,
+    Summary,
+    entry_report,
+    file_hashes,
+    make_run_id,
+    provenance,
+    read_run,
+    utc_now,
+    write_run,
+)  # fmt: skip
+from harness.records.sides import (
+    BASELINE_VERSION,
+    Baseline,
+    Side,
+    compare_sides,
+    gold_mismatch,
+    make_baseline,
+    read_baseline,
+    select_entry,
+    side_of,
+    write_baseline,
+)  # fmt: skip
+
+__all__ = [
+    "BASELINE_VERSION", "RECORD_VERSION", "Baseline", "CacheCounts", "DataRef", "EndpointInfo", "PromptRef",
+    "Provenance", "RunParameters", "RunRecord", "ScoreEntry", "Side", "Summary", "compare_sides", "entry_report",
+    "file_hashes", "gold_mismatch", "make_baseline", "make_run_id", "provenance", "read_baseline", "read_run",
+    "select_entry", "side_of", "utc_now", "write_baseline", "write_run",
+]  # fmt: skip
