@@ -9,8 +9,9 @@ benchmark's.
 from __future__ import annotations
 
 import argparse
-import gc
 import cProfile
+import gc
+import itertools
 import json
 import pstats
 import random
@@ -22,8 +23,24 @@ from harness.schema import Attribution, DateRef, Evidence, Figure, GoldArticle, 
 from harness.score import evaluate
 
 WORDS = "umkm digital target juta pemerintah pelaku usaha platform ekosistem pasar produk lokal data".split()
-MONTHS = ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober", "November", "Desember"]
-SPEAKERS = [Speaker(name=n, aliases=[n.split()[0]]) for n in ("Odo Manuhutu", "Rudy Salahuddin", "Johnny G. Plate", "Joko Widodo")]
+MONTHS = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
+SPEAKERS = [
+    Speaker(name=n, aliases=[n.split()[0]])
+    for n in ("Odo Manuhutu", "Rudy Salahuddin", "Johnny G. Plate", "Joko Widodo")
+]
 
 
 def make_article(i: int, rng: random.Random) -> tuple[GoldArticle, list[PredictedClaim]]:
@@ -46,14 +63,37 @@ def make_article(i: int, rng: random.Random) -> tuple[GoldArticle, list[Predicte
         ))  # fmt: skip
         roll = rng.random()
         if roll < 0.6:  # right
-            preds.append(PredictedClaim(article_id=aid, text=text, figures=[{"raw": raw}], dates=[{"raw": date_raw}], speaker=speaker))
+            preds.append(
+                PredictedClaim(
+                    article_id=aid, text=text, figures=[{"raw": raw}], dates=[{"raw": date_raw}], speaker=speaker
+                )
+            )
         elif roll < 0.75:  # scale flip and coarser date
-            preds.append(PredictedClaim(article_id=aid, text=text, figures=[{"raw": f"{n}{tenth} juta"}], dates=[{"raw": str(year)}], speaker=speaker))
+            preds.append(
+                PredictedClaim(
+                    article_id=aid,
+                    text=text,
+                    figures=[{"raw": f"{n}{tenth} juta"}],
+                    dates=[{"raw": str(year)}],
+                    speaker=speaker,
+                )
+            )
         elif roll < 0.9:  # spurious claim instead of this one
-            preds.append(PredictedClaim(article_id=aid, text=" ".join(rng.sample(WORDS, 5)), figures=[{"raw": f"{rng.randint(100, 999)} ribu"}], speaker="Sindonews"))
+            preds.append(
+                PredictedClaim(
+                    article_id=aid,
+                    text=" ".join(rng.sample(WORDS, 5)),
+                    figures=[{"raw": f"{rng.randint(100, 999)} ribu"}],
+                    speaker="Sindonews",
+                )
+            )
         # else: missing
     while len(preds) < 20:
-        preds.append(PredictedClaim(article_id=aid, text="tambahan", figures=[{"raw": f"{rng.randint(1, 9)}.{rng.randint(100, 999)}"}]))
+        preds.append(
+            PredictedClaim(
+                article_id=aid, text="tambahan", figures=[{"raw": f"{rng.randint(1, 9)}.{rng.randint(100, 999)}"}]
+            )
+        )
     return GoldArticle(article_id=aid, sha256="0" * 64, speakers=SPEAKERS, claims=claims), preds
 
 
@@ -83,16 +123,32 @@ def main() -> None:
         else:
             report = evaluate(gold, preds, n_boot=args.n_boot)
         dt = time.perf_counter() - t0
-        rows.append({"bench": "scoring", "articles": n, "claims_per_side": 20, "seconds": round(dt, 2),
-                     "figures_f1": round(report.figures.f1, 4), **({"profiled": True} if profiler else {})})  # fmt: skip
+        rows.append(
+            {
+                "bench": "scoring",
+                "articles": n,
+                "claims_per_side": 20,
+                "seconds": round(dt, 2),
+                "figures_f1": round(report.figures.f1, 4),
+                **({"profiled": True} if profiler else {}),
+            }
+        )
         if profiler:
             pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(30)
         del report, gold, preds  # each size starts from a clean heap, as it would in its own process
         gc.collect()
         print(json.dumps(rows[-1]), flush=True)
-    for a, b in zip(rows, rows[1:]):
+    for a, b in itertools.pairwise(rows):
         if b["articles"] == 2 * a["articles"]:
-            print(json.dumps({"bench": "scoring", "doubling": f"{a['articles']}->{b['articles']}", "time_ratio": round(b["seconds"] / a["seconds"], 2)}))
+            print(
+                json.dumps(
+                    {
+                        "bench": "scoring",
+                        "doubling": f"{a['articles']}->{b['articles']}",
+                        "time_ratio": round(b["seconds"] / a["seconds"], 2),
+                    }
+                )
+            )
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loopback_server import LoopbackServer  # noqa: E402
+from loopback_server import LoopbackServer
 
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = str(Path(sys.executable).parent / "harness")
@@ -49,9 +49,28 @@ def make_articles(folder: Path, n: int) -> None:
 def harness_run(base_url: str, articles: Path, work: Path, concurrency: int, quiet: bool) -> tuple[float, dict]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
     env["OPENAI_API_KEY"] = "sk-bench"
-    cmd = [HARNESS, "run", "--base-url", base_url, "--model", "bench-model", "--articles", str(articles),
-           "--cache-dir", str(work / "cache"), "--recorded", str(work / "none"), "--out", str(work / "runs"),
-           "--concurrency", str(concurrency), "--max-attempts", "1", "--no-report", *(["--quiet"] if quiet else [])]  # fmt: skip
+    cmd = [
+        HARNESS,
+        "run",
+        "--base-url",
+        base_url,
+        "--model",
+        "bench-model",
+        "--articles",
+        str(articles),
+        "--cache-dir",
+        str(work / "cache"),
+        "--recorded",
+        str(work / "none"),
+        "--out",
+        str(work / "runs"),
+        "--concurrency",
+        str(concurrency),
+        "--max-attempts",
+        "1",
+        "--no-report",
+        *(["--quiet"] if quiet else []),
+    ]
     t0 = time.perf_counter()
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     wall = time.perf_counter() - t0

@@ -18,7 +18,9 @@ from harness.errors import InputError
 from harness.schema import Article, GoldArticle
 
 GOLD_SUFFIXES = (".yaml", ".yml")
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser when PyYAML was built with it (~5x faster)
+_YamlLoader = getattr(
+    yaml, "CSafeLoader", yaml.SafeLoader
+)  # libyaml's parser when PyYAML was built with it (~5x faster)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -116,7 +118,9 @@ def check_gold_file(gf: GoldFile, articles: dict[str, Article]) -> None:
     """The gold agrees with the article text: id and hash, evidence at its offset, raw values inside evidence."""
     g, name = gf.article, str(gf.path)
     if g.article_id not in articles:
-        raise InputError(f"unknown article id {g.article_id!r} (no such file in seeds/)", name, gf.line_of("article_id"))
+        raise InputError(
+            f"unknown article id {g.article_id!r} (no such file in seeds/)", name, gf.line_of("article_id")
+        )
     art = articles[g.article_id]
     if g.sha256 != art.sha256:
         raise InputError(f"sha256 does not match seeds/{g.article_id}.txt ({art.sha256})", name, gf.line_of("sha256"))
@@ -155,10 +159,14 @@ def load_gold(folder: Path, articles: dict[str, Article]) -> dict[str, GoldArtic
         gf = parse_gold_file(path)
         check_gold_file(gf, articles)
         if gf.article.article_id in out:
-            raise InputError(f"second gold file for article {gf.article.article_id}", str(path), gf.line_of("article_id"))
+            raise InputError(
+                f"second gold file for article {gf.article.article_id}", str(path), gf.line_of("article_id")
+            )
         for i, c in enumerate(gf.article.claims):
             if c.id in seen:
-                raise InputError(f"duplicate claim id {c.id!r} (first in {seen[c.id]})", str(path), gf.line_of("claims", i, "id"))
+                raise InputError(
+                    f"duplicate claim id {c.id!r} (first in {seen[c.id]})", str(path), gf.line_of("claims", i, "id")
+                )
             seen[c.id] = str(path)
         out[gf.article.article_id] = gf.article
     return out
@@ -184,10 +192,7 @@ def gold_stats(gold: dict[str, GoldArticle]) -> list[dict[str, object]]:
 
 def gold_to_rows(gold: dict[str, GoldArticle]) -> list[dict[str, object]]:
     """One row per gold claim, in the column names predictions use too (values as exact decimal strings)."""
-    rows = []
-    for aid, g in sorted(gold.items()):
-        for c in g.claims:
-            rows.append(
+    return [
                 {
                     "article_id": aid,
                     "claim_id": c.id,
@@ -204,16 +209,23 @@ def gold_to_rows(gold: dict[str, GoldArticle]) -> list[dict[str, object]]:
                     "attribution_kind": c.attribution.kind,
                     "cue": c.attribution.cue,
                 }
-            )  # fmt: skip
-    return rows
+        for aid, g in sorted(gold.items())
+        for c in g.claims
+    ]  # fmt: skip
 
 
 def export_gold(gold: dict[str, GoldArticle], articles: dict[str, Article], out: Path) -> None:
     """Write the gold as a `datasets.DatasetDict` (splits `claims` and `articles`) that `load_from_disk` opens."""
     from datasets import Dataset, DatasetDict  # heavy import, only for this verb
 
-    arts = [{"article_id": a.article_id, "text": a.text, "sha256": a.sha256} for a in articles.values() if a.article_id in gold]
-    DatasetDict({"claims": Dataset.from_list(gold_to_rows(gold)), "articles": Dataset.from_list(arts)}).save_to_disk(str(out))
+    arts = [
+        {"article_id": a.article_id, "text": a.text, "sha256": a.sha256}
+        for a in articles.values()
+        if a.article_id in gold
+    ]
+    DatasetDict({"claims": Dataset.from_list(gold_to_rows(gold)), "articles": Dataset.from_list(arts)}).save_to_disk(
+        str(out)
+    )
 
 
 def load_articles_dataset(folder: Path) -> dict[str, Article]:
@@ -233,7 +245,13 @@ def load_articles_dataset(folder: Path) -> dict[str, Article]:
     for i, row in enumerate(ds):
         aid, text = str(row["article_id"]), row["text"]
         if not isinstance(text, str) or not text.strip() or aid in out:
-            why = "duplicate article_id" if aid in out else "text is not a string" if not isinstance(text, str) else "empty article"
+            why = (
+                "duplicate article_id"
+                if aid in out
+                else "text is not a string"
+                if not isinstance(text, str)
+                else "empty article"
+            )
             raise InputError(f"row {i}: {why}", str(folder))
         out[aid] = Article(article_id=aid, text=text, sha256=sha256_bytes(text.encode("utf-8")))
     return out

@@ -100,7 +100,9 @@ def resolve_endpoint(cfg: RunConfig) -> Endpoint:
 
     if len(cfg.models) > 1:
         raise InputError("the embedded model serves one model; pass at most one --model (its alias)")
-    explicit = cfg.model_file or (Path(os.environ["HARNESS_MODEL_FILE"]) if os.environ.get("HARNESS_MODEL_FILE") else None)
+    explicit = cfg.model_file or (
+        Path(os.environ["HARNESS_MODEL_FILE"]) if os.environ.get("HARNESS_MODEL_FILE") else None
+    )
     model_file = resolve_model_file(explicit) if explicit else None
     verified = model_file is not None and is_verified(model_file)
     identity = cfg.endpoint_id or local_identity(model_file, QWEN_PIN.sha256, verified)
@@ -124,7 +126,9 @@ def _request_missing(cfg: RunConfig, ep: Endpoint, missing: list[Sample], cache:
     async def go(base_url: str, api_key: str | None, concurrency: int) -> tuple[dict[str, SampleResult], RequestStats]:
         provider = Provider(base_url, api_key, cfg.generation)
         try:
-            return await request_samples(missing, provider, cache, concurrency, record_to=record_to, on_result=on_result)
+            return await request_samples(
+                missing, provider, cache, concurrency, record_to=record_to, on_result=on_result
+            )
         finally:
             await provider.aclose()
 
@@ -138,7 +142,9 @@ def _request_missing(cfg: RunConfig, ep: Endpoint, missing: list[Sample], cache:
         return asyncio.run(go(server.base_url, "local", cfg.concurrency or 1))
 
 
-def _answer_by_rules(samples: list[Sample], on_result: Callable[[SampleResult], None] | None) -> dict[str, SampleResult]:
+def _answer_by_rules(
+    samples: list[Sample], on_result: Callable[[SampleResult], None] | None
+) -> dict[str, SampleResult]:
     """The `baseline` model's answers, from the rules in-process: no request, no server, nothing cached."""
     from harness.extract.baseline import extract_claims
 
@@ -185,8 +191,13 @@ def _scores(cfg: RunConfig, gold: dict[str, GoldArticle], articles: dict[str, Ar
         if ids:
             preds = [c for r in rs if r.article_id in gold for c in r.claims]
             try:
-                report = evaluate({a: gold[a] for a in ids}, preds, texts={a: articles[a].text for a in ids},
-                                  seed=cfg.score_seed, n_boot=cfg.n_boot)
+                report = evaluate(
+                    {a: gold[a] for a in ids},
+                    preds,
+                    texts={a: articles[a].text for a in ids},
+                    seed=cfg.score_seed,
+                    n_boot=cfg.n_boot,
+                )
                 entry.report = report.model_dump(mode="json")
             except Exception as exc:  # a scorer bug must not lose the run's answers
                 entry.error = f"{type(exc).__name__}: {exc}"
@@ -247,7 +258,9 @@ def execute_run(cfg: RunConfig, on_result: Callable[[SampleResult], None] | None
         failures_by_kind=dict(Counter(r.failure.kind for r in failed if r.failure)), usage=usage,
         verdict="failed" if exit_code else "ok", exit_code=exit_code,
     )  # fmt: skip
-    fingerprint = "|".join([ep.identity, *ep.models, *(p.sha256 for p in prompts), *(a.sha256 for a in articles.values())])
+    fingerprint = "|".join(
+        [ep.identity, *ep.models, *(p.sha256 for p in prompts), *(a.sha256 for a in articles.values())]
+    )
     record = rec.RunRecord(
         run_id=rec.make_run_id(started, fingerprint), started=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         provenance=rec.provenance(),

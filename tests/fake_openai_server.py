@@ -182,7 +182,9 @@ class FakeOpenAIServer:
     async def _route(self, method: str, path: str, headers: dict[str, str], body: bytes,
                      writer: asyncio.StreamWriter) -> bool:  # fmt: skip
         if method == "GET" and path.rstrip("/").endswith("/models"):
-            self._send(writer, 200, json.dumps({"object": "list", "data": [{"id": "fake-model", "object": "model"}]}).encode())
+            self._send(
+                writer, 200, json.dumps({"object": "list", "data": [{"id": "fake-model", "object": "model"}]}).encode()
+            )
             await writer.drain()
             return True
         if method != "POST" or path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
@@ -243,7 +245,9 @@ class FakeOpenAIServer:
             content = ""
         elif mode == "length":
             content, finish = content[: max(1, len(content) // 2)], "length"
-        prompt_chars = sum(len(m.get("content") or "") for m in req.get("messages", []) if isinstance(m.get("content"), str))
+        prompt_chars = sum(
+            len(m.get("content") or "") for m in req.get("messages", []) if isinstance(m.get("content"), str)
+        )
         usage = {"prompt_tokens": prompt_chars // 4, "completion_tokens": max(1, len(content) // 4)}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         if self.keep_log:

@@ -53,14 +53,26 @@ def test_speaker_next_to_the_cue(articles):
 
 
 def test_no_figure_and_no_date_no_claim():
-    s = ("Namun, saat ini banyak pelaku UMKM yang mulai bangkit setelah mengikuti perubahan sistem dagang dari "
-         "offline ke online.")
+    s = (
+        "Namun, saat ini banyak pelaku UMKM yang mulai bangkit setelah mengikuti perubahan sistem dagang dari "
+        "offline ke online."
+    )
     assert extract_claims(A000, s) == []
     assert extract_claims(A000, "Eks gubernur itu menargetkan lebih banyak pada tahun ini.") == []  # no year to read
 
 
-@pytest.mark.parametrize("line", ["A", "loading...", "Baca Juga", "(akr)", "(Red/*)", "Iklan Tengah Artikel 1",
-                                  "- Mantap! 2 UMKM Binaan Bea Cukai Nunukan Sukses Ekspor Produknya"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "A",
+        "loading...",
+        "Baca Juga",
+        "(akr)",
+        "(Red/*)",
+        "Iklan Tengah Artikel 1",
+        "- Mantap! 2 UMKM Binaan Bea Cukai Nunukan Sukses Ekspor Produknya",
+    ],
+)
 def test_noise_lines_are_skipped(line):
     assert is_noise(line)
     text = f"{line}\nPer Maret 2023, sebanyak 22 juta UMKM telah go digital.\n{line}\n"
@@ -87,7 +99,7 @@ def test_a_line_break_inside_a_sentence_is_joined(articles):
     assert len([c for c in extract_claims(A003, text) if "480 persen" in c.text]) == 1
 
 
-@pytest.mark.parametrize("sentence,dates", [
+@pytest.mark.parametrize(("sentence", "dates"), [
     ("Per Maret 2023, sebanyak 22 juta UMKM.", ["Per Maret 2023"]),
     ("Target 2 juta UMKM pada Desember 2020.", ["pada Desember 2020"]),
     ("Target 30 juta pada 2024.", ["pada 2024"]),
@@ -119,8 +131,23 @@ def test_run_model_baseline_end_to_end(tmp_path):
     # No endpoint; a model file that does not exist: any attempt to start the embedded server would fail the run.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
     env["HARNESS_MODEL_FILE"] = str(tmp_path / "no-such-model.gguf")
-    cmd = [HARNESS, "run", "--model", "baseline", "--out", str(tmp_path / "runs"), "-q", "--no-report", "--offline",
-           "--cache-dir", str(tmp_path / "cache"), "--record-to", str(tmp_path / "rec"), "--n-boot", "50"]
+    cmd = [
+        HARNESS,
+        "run",
+        "--model",
+        "baseline",
+        "--out",
+        str(tmp_path / "runs"),
+        "-q",
+        "--no-report",
+        "--offline",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--record-to",
+        str(tmp_path / "rec"),
+        "--n-boot",
+        "50",
+    ]
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     path = next(line.split(": ", 1)[1] for line in r.stdout.splitlines() if line.startswith("record: "))
@@ -140,8 +167,22 @@ def test_baseline_is_an_ordinary_model_name_at_an_endpoint(tmp_path):
     with FakeOpenAIServer(ANSWERS) as srv:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
         env["OPENAI_BASE_URL"] = srv.base_url
-        cmd = [HARNESS, "run", "--model", "baseline", "--article", A001, "--out", str(tmp_path / "runs"), "-q",
-               "--no-report", "--cache-dir", str(tmp_path / "cache"), "--recorded", str(tmp_path / "none")]
+        cmd = [
+            HARNESS,
+            "run",
+            "--model",
+            "baseline",
+            "--article",
+            A001,
+            "--out",
+            str(tmp_path / "runs"),
+            "-q",
+            "--no-report",
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--recorded",
+            str(tmp_path / "none"),
+        ]
         r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
         assert r.returncode == 0, r.stderr
         assert srv.requests == 1 and "1 requested" in r.stdout

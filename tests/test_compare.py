@@ -26,7 +26,9 @@ def rows(markdown: str) -> dict[str, list[str]]:
 
 def test_one_item_apart_is_not_distinguishable(tmp_path, gold, articles):
     a = write(make_record({("guided", "m"): gold_answers(gold)}, gold, articles, run_id="A"), tmp_path)
-    b = write(make_record({("guided", "m"): degrade_figures(gold_answers(gold), 1)}, gold, articles, run_id="B"), tmp_path)
+    b = write(
+        make_record({("guided", "m"): degrade_figures(gold_answers(gold), 1)}, gold, articles, run_id="B"), tmp_path
+    )
     r = run_cli("compare", str(a), str(b))
     assert r.returncode == 0, r.stderr
     t = rows(r.stdout)
@@ -38,7 +40,9 @@ def test_one_item_apart_is_not_distinguishable(tmp_path, gold, articles):
 
 def test_many_degraded_figures_are_detected(tmp_path, gold, articles):
     a = write(make_record({("guided", "m"): gold_answers(gold)}, gold, articles, run_id="A"), tmp_path)
-    b = write(make_record({("guided", "m"): degrade_figures(gold_answers(gold), 20)}, gold, articles, run_id="B"), tmp_path)
+    b = write(
+        make_record({("guided", "m"): degrade_figures(gold_answers(gold), 20)}, gold, articles, run_id="B"), tmp_path
+    )
     html = tmp_path / "cmp.html"
     r = run_cli("compare", str(a), str(b), "--html", str(html))
     assert r.returncode == 0, r.stderr

@@ -106,9 +106,9 @@ def runs(tmp_path_factory):
         whole = subprocess.run(command(tmp_path, "cache-whole", "runs-whole"), cwd=ROOT, env=env,
                                capture_output=True, text=True, timeout=120)  # fmt: skip
         whole_requests = srv.requests
-    return dict(killed_run=killed_run, cached=cached, killed_run_records=killed_run_records, resumed=resumed,
-                resumed_requests=resumed_requests, final_cache=final_cache, whole=whole,
-                whole_requests=whole_requests)  # fmt: skip
+    return {"killed_run": killed_run, "cached": cached, "killed_run_records": killed_run_records, "resumed": resumed,
+                "resumed_requests": resumed_requests, "final_cache": final_cache, "whole": whole,
+                "whole_requests": whole_requests}  # fmt: skip
 
 
 def test_the_kill_came_mid_way_and_left_only_complete_entries(runs):

@@ -15,8 +15,11 @@ ANSWER = {
          "speaker": "Rudy Salahuddin", "quote": "Rudy Salahuddin melaporkan saat ini sekitar 27 juta UMKM"},
     ]
 }  # fmt: skip
-MESSAGES = [{"role": "system", "content": "Extract claims."}, {"role": "user", "content": "<article>ARTIKEL-X</article>"}]
-FAST = dict(backoff_base=0.01, backoff_max=0.05, timeout=5.0)
+MESSAGES = [
+    {"role": "system", "content": "Extract claims."},
+    {"role": "user", "content": "<article>ARTIKEL-X</article>"},
+]
+FAST = {"backoff_base": 0.01, "backoff_max": 0.05, "timeout": 5.0}
 
 
 @pytest.fixture

@@ -18,9 +18,12 @@ A001 = "001_ace72b6c210ee1f9"
 # Canned answers, chosen by a name that occurs in one article only. The 001 claim is gold claim 001-02 as the
 # article writes it: "Rudy Salahuddin melaporkan saat ini sekitar 27 juta UMKM yang telah go digital".
 CLAIM_001 = {
-    "text": "Sekitar 27 juta UMKM telah go digital", "figures": ["sekitar 27 juta"], "dates": ["Senin (4/12/2023)"],
-    "speaker": "Rudy Salahuddin", "quote": "Rudy Salahuddin melaporkan saat ini sekitar 27 juta UMKM yang telah go digital",
-}  # fmt: skip
+    "text": "Sekitar 27 juta UMKM telah go digital",
+    "figures": ["sekitar 27 juta"],
+    "dates": ["Senin (4/12/2023)"],
+    "speaker": "Rudy Salahuddin",
+    "quote": "Rudy Salahuddin melaporkan saat ini sekitar 27 juta UMKM yang telah go digital",
+}
 ANSWERS = {
     "Rudy Salahuddin": {"claims": [CLAIM_001]},
     "Odo Manuhutu": {"claims": [{"text": "3,8 juta UMKM bergabung", "figures": ["3,8 juta"], "speaker": "Odo"}]},
@@ -34,12 +37,12 @@ def server():
 
 
 def config(tmp_path: Path, srv: FakeOpenAIServer, **over) -> RunConfig:
-    base = dict(
-        prompts=["plain"], models=["fake-model"], seeds=ROOT / "seeds", gold=ROOT / "gold",
-        prompts_dir=ROOT / "prompts", base_url=srv.base_url, endpoint_id="fake-endpoint",
-        cache_dir=tmp_path / "cache", recorded=[], out_dir=tmp_path / "runs", n_boot=50,
-        generation=GenParams(backoff_base=0.01, backoff_max=0.05, timeout=5.0),
-    )  # fmt: skip
+    base = {
+        "prompts": ["plain"], "models": ["fake-model"], "seeds": ROOT / "seeds", "gold": ROOT / "gold",
+        "prompts_dir": ROOT / "prompts", "base_url": srv.base_url, "endpoint_id": "fake-endpoint",
+        "cache_dir": tmp_path / "cache", "recorded": [], "out_dir": tmp_path / "runs", "n_boot": 50,
+        "generation": GenParams(backoff_base=0.01, backoff_max=0.05, timeout=5.0),
+    }  # fmt: skip
     base.update(over)
     return RunConfig(**base)
 
@@ -104,7 +107,9 @@ def test_too_many_failures_fail_the_run(tmp_path, server):
     assert result.exit_code == 1
     rec = read_run(result.path)
     assert rec.summary.verdict == "failed" and rec.summary.failures_by_kind == {"schema": 5}
-    assert execute_run(config(tmp_path, server, max_failure_rate=1.0, generation=GenParams(max_retries=0))).exit_code == 0
+    assert (
+        execute_run(config(tmp_path, server, max_failure_rate=1.0, generation=GenParams(max_retries=0))).exit_code == 0
+    )
 
 
 def test_offline_replays_and_a_miss_names_the_sample(tmp_path, server):

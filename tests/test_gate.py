@@ -13,7 +13,9 @@ from tests.test_report_support import degrade_figures, gold_answers, make_record
 
 
 def _baseline(tmp_path, gold, articles):
-    run = write(make_record({("guided", "m"): gold_answers(gold)}, gold, articles, run_id="20250101T000000Z-base00"), tmp_path)
+    run = write(
+        make_record({("guided", "m"): gold_answers(gold)}, gold, articles, run_id="20250101T000000Z-base00"), tmp_path
+    )
     path = tmp_path / "baseline.json"
     r = run_cli("gate", "--write-baseline", str(run), "--baseline", str(path))
     assert r.returncode == 0, r.stderr
@@ -41,7 +43,9 @@ def test_baseline_carries_items_and_provenance(tmp_path, gold, articles):
 
 def test_unchanged_run_passes(tmp_path, gold, articles):
     base = _baseline(tmp_path, gold, articles)
-    run = write(make_record({("guided", "m"): gold_answers(gold)}, gold, articles, run_id="20250102T000000Z-same00"), tmp_path)
+    run = write(
+        make_record({("guided", "m"): gold_answers(gold)}, gold, articles, run_id="20250102T000000Z-same00"), tmp_path
+    )
     junit = tmp_path / "junit.xml"
     r = run_cli("gate", str(run), "--baseline", str(base), "--junit", str(junit))
     assert r.returncode == 0, r.stdout + r.stderr
@@ -61,7 +65,10 @@ def test_planted_regression_fails(tmp_path, gold, articles):
     assert r.returncode == 1, r.stdout + r.stderr
     t = _table(r.stdout)
     assert t["figures"][1:4] == ["1.000", "0.286", "-0.714"] and t["figures"][7] == "**FAIL**"
-    assert "F1 fell by 0.714, more than 0.05, and the 95% interval" in t["figures"][8] and "lies below 0" in t["figures"][8]
+    assert (
+        "F1 fell by 0.714, more than 0.05, and the 95% interval" in t["figures"][8]
+        and "lies below 0" in t["figures"][8]
+    )
     assert t["dates"][7] == "pass" and t["attribution"][7] == "pass"
     cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}
     assert cases["figures"].find("failure") is not None and cases["dates"].find("failure") is None
@@ -131,7 +138,10 @@ def test_a_changed_prompt_is_noted(tmp_path, gold, articles):
     record = make_record({("guided", "m"): gold_answers(gold)}, gold, articles, run_id="20250102T000000Z-prompt")
     record.prompts[0].sha256 = "b" * 64
     r = run_cli("gate", str(write(record, tmp_path)), "--baseline", str(base))
-    assert r.returncode == 0 and "- note: prompt text (sha256) differs from the baseline's (aaaaaaaaaaaa -> bbbbbbbbbbbb)" in r.stdout
+    assert (
+        r.returncode == 0
+        and "- note: prompt text (sha256) differs from the baseline's (aaaaaaaaaaaa -> bbbbbbbbbbbb)" in r.stdout
+    )
 
 
 def test_closing_line_counts_fields(tmp_path, gold, articles):
@@ -154,6 +164,8 @@ def test_a_baseline_of_the_bag_of_values_scorer_is_refused(tmp_path, gold, artic
     old = json.loads(path.read_text(encoding="utf-8"))
     old["baseline_version"] = 1
     path.write_text(json.dumps(old), encoding="utf-8")
-    run = write(make_record({("guided", "m"): gold_answers(gold)}, gold, articles, run_id="20250102T000000Z-old000"), tmp_path)
+    run = write(
+        make_record({("guided", "m"): gold_answers(gold)}, gold, articles, run_id="20250102T000000Z-old000"), tmp_path
+    )
     r = run_cli("gate", str(run), "--baseline", str(path))
     assert r.returncode == 2 and "baseline version 1 is not 2" in r.stderr and len(r.stderr.strip().splitlines()) == 1

@@ -78,7 +78,11 @@ def test_unknown_article_id(tmp_path):
 
 
 def test_evidence_not_in_article(tmp_path):
-    folder = _break(tmp_path, 'menyampaikan optimistis untuk mencapai target 30 juta', 'menyampaikan optimistis untuk mencapai target 31 juta')
+    folder = _break(
+        tmp_path,
+        "menyampaikan optimistis untuk mencapai target 30 juta",
+        "menyampaikan optimistis untuk mencapai target 31 juta",
+    )
     _assert_input_error(folder, None, "evidence", "not in the article")
 
 

@@ -259,11 +259,16 @@ def test_serve_answers_then_leaves_no_process(weights: Path) -> None:
 @pytest.mark.local_model
 def test_serve_stops_the_server_when_the_body_raises(weights: Path) -> None:
     pid = None
-    with pytest.raises(RuntimeError, match="boom"):
+
+    def body() -> None:
+        nonlocal pid
         with lm.serve(weights) as server:
             pid = server.pid
             assert _group_alive(pid)
             raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        body()
     assert pid is not None and not _group_alive(pid)
 
 
@@ -271,9 +276,8 @@ def test_serve_stops_the_server_when_the_body_raises(weights: Path) -> None:
 def test_a_server_that_cannot_start_reports_its_log(tmp_path: Path) -> None:
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"GGUF" + b"\xff" * 4096)
-    with pytest.raises(lm.LocalModelError, match="exited with code") as err:
-        with lm.serve(broken, startup_timeout=60):
-            pytest.fail("a broken model file must not start")
+    with pytest.raises(lm.LocalModelError, match="exited with code") as err, lm.serve(broken, startup_timeout=60):
+        pytest.fail("a broken model file must not start")
     log = Path(err.value.message.split("(log ", 1)[1].split(")", 1)[0])
     assert log.is_file() and str(broken) in log.read_text()
     shutil.rmtree(log.parent)

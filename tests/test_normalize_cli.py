@@ -124,8 +124,17 @@ def test_speaker(aid: str, text: str, expected: dict) -> None:
 
 
 def test_gold_and_seeds_options_from_another_folder(tmp_path: Path) -> None:
-    r = normalize("speaker", "kata Odo", "--article", A000, "--gold", str(ROOT / "gold"), "--seeds", str(ROOT / "seeds"),
-                  cwd=tmp_path)
+    r = normalize(
+        "speaker",
+        "kata Odo",
+        "--article",
+        A000,
+        "--gold",
+        str(ROOT / "gold"),
+        "--seeds",
+        str(ROOT / "seeds"),
+        cwd=tmp_path,
+    )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["speaker"] == "Odo Manuhutu"
 
@@ -153,6 +162,9 @@ def test_the_verb_is_listed_and_imports_the_library_lazily() -> None:
     r = subprocess.run([HARNESS, "--help"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and "normalize" in r.stdout
     # Module-level imports of the verb are the CLI plumbing only; the normalisers load when the verb runs.
-    top = [ln for ln in (ROOT / "harness/cli/normalize.py").read_text(encoding="utf-8").splitlines()
-           if ln.startswith(("import ", "from "))]
+    top = [
+        ln
+        for ln in (ROOT / "harness/cli/normalize.py").read_text(encoding="utf-8").splitlines()
+        if ln.startswith(("import ", "from "))
+    ]
     assert not any("harness.normalize" in ln or "harness.corpus" in ln or "harness import" in ln for ln in top)

@@ -127,9 +127,25 @@ def test_deictic_now() -> None:
     assert parse_date("now", "2022").value == "2022"
 
 
-@pytest.mark.parametrize("raw", ["", "garbage", "sejak awal pandemi", "3-4", "pukul 10.30 WIB", "31/2", "UMKM",
-                                 "1700000000", "20231204", "31 Februari 2023", "\u0662\u0660\u0662\u0663",
-                                 "0/0", "0/2023", "2023-00"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "garbage",
+        "sejak awal pandemi",
+        "3-4",
+        "pukul 10.30 WIB",
+        "31/2",
+        "UMKM",
+        "1700000000",
+        "20231204",
+        "31 Februari 2023",
+        "\u0662\u0660\u0662\u0663",
+        "0/0",
+        "0/2023",
+        "2023-00",
+    ],
+)
 def test_garbage_is_all_none(raw: str) -> None:
     got = parse_date(raw)
     assert (got.value, got.granularity, got.deictic_now) == (None, None, False)
@@ -188,52 +204,118 @@ def test_timex_relation_not_strings() -> None:
 # --- find_dates: the date phrases of each article, read from the article by hand -------------------------------
 # (article, published as the gold's G4 gives it, every date phrase with its value, figures that must not be dates)
 ARTICLE_DATES = [
-    ("000_5c7c061acdd0991c", None, [
-        # "pemerintah mematok target 2 juta UMKM bergabung ke ekosistem digital , pada Desember 2020."
-        ("pada Desember 2020", "2020-12"),
-        # "Pada Maret 2020, saat pandemi Covid-19 awal-awal menyerang, ..." (the body is printed twice)
-        ("Pada Maret 2020", "2020-03"), ("Pada Maret 2020", "2020-03"),
-        # "Yang dimulai tahun lalu, ..." (twice): no publication date, so no value and not reported
-    ], ["3,8 Juta", "3,8 juta", "2 juta", "Covid-19"]),
-    ("001_ace72b6c210ee1f9", "2023-12-04", [
-        ("2023-12", "2023-12"),  # " date 2023-12 Kemenko Perekonomian mencatat ..." (scraped dateline)
-        ("pada 2024", "2024"),  # "... target 30 juta usaha mikro, kecil, dan menengah (UMKM) go digital pada 2024."
-        ("Senin (4/12/2023)", "2023-12-04"),  # "... Pengembangan Ekonomi Digital, Senin (4/12/2023)."
-        ("hingga Desember 2023", "2023-12"),  # "... mengakselerasi 3 juta UMKM untuk go digital hingga Desember 2023."
-        ("sepanjang 2023", "2023"),  # "Optimisme tersebut tercermin karena sepanjang 2023, ..."
-        ("Per Maret 2023", "2023-03"),  # "Per Maret 2023, sebanyak 22 juta UMKM yang telah go digital."
-        ("per Juni 2023", "2023-06"),  # "Sementara per Juni 2023, bertambah menjadi 22,8 juta UMKM ..."
-        # "Jika membandingkan sejak Maret hingga Desember tahun ini, ..." ("sejak awal pandemi": no calendar date)
-        ("sejak Maret", "2023-03"), ("hingga Desember tahun ini", "2023-12"),
-    ], ["30 juta", "27 juta", "3 juta", "22 juta", "22,8 juta", "14,8 juta", "35,5 persen", "5 juta"]),
-    ("002_61bc8efce56588cd", "2023-03-08", [
-        ("pada 10 Februari lalu", "2023-02-10"),  # "... yang telah kick off pada 10 Februari lalu."
-        ("8/3/23", "2023-03-08"),  # "... ungkap Lies Zeny, Ranu 8/3/23." ("Ranu": a typo of "Rabu", no weekday)
-        ("pada 2020", "2020"),  # "Dikatakan, pada 2020, Lazada menjadi bagian inisiator Bangga Buatan Indonesia."
-    ], ["800 Ribu", "20 Toko", "1000 UMKM", "25 juta", "800 ribuan", "8 Kabupaten/Kota", "20 toko", "200 UMKM",
-        "800 lainnya", "Covid-19", "Artikel 1", "Artikel 2"]),
-    ("003_c50be10e8d192006", "2020-10-05", [
-        # "Pada April 2020, penjualan daring meningkat 480 persen dibandingkan Januari 2020, ..."
-        # "... peluncuran pelatihan UMKM digital di Indonesia, Senin, 5 Oktober 2020."
-        # "Pelatihan resmi dimulai Senin, 5 Oktober 2020 hingga 12 Desember 2020." -- all twice (second copy)
-        *[("Pada April 2020", "2020-04"), ("Januari 2020", "2020-01"), ("Senin, 5 Oktober 2020", "2020-10-05"),
-          ("dimulai Senin, 5 Oktober 2020", "2020-10-05"), ("hingga 12 Desember 2020", "2020-12-12")] * 2,
-    ], ["480 persen", "60 persen", "14,6 persen", "9,4 juta", "64 juta", "6.500", "2.500", "60 modul",
-        "satu kuartal", "covid-19"]),
-    ("004_5da99a7ff07c33c6", "2022-03-28", [
-        # "... Koperasi dan UMKM 2022 melalui konferensi video di Istana Negara, Jakarta, Senin (28/3)."
-        ("2022", "2022"), ("Senin (28/3)", "2022-03-28"),  # the year in the event's name is still a year
-        ("pada tahun ini", "2022"),  # "... dapat mencapai 20 juta pada tahun ini."
-        # "Yang masuk ke platform digital 2022 ini harus mencapai target 20 juta, minimal 20 juta, dan meningkat
-        #  24 juta di tahun depan, yakni 2023, dan 30 juta di 2024." ("tahun-tahun berikutnya": vague, no date)
-        ("2022", "2022"), ("di tahun depan", "2023"), ("2023", "2023"), ("di 2024", "2024"),
-        ("2025", "2025"),  # "- Telkom Siap Gelar Digiland 2025 Seusai dapat Dukungan ..." (link list: noise, a year)
-    ], ["20 juta", "24 juta", "30 juta", "2 UMKM", "Covid-19"]),
+    (
+        "000_5c7c061acdd0991c",
+        None,
+        [
+            # "pemerintah mematok target 2 juta UMKM bergabung ke ekosistem digital , pada Desember 2020."
+            ("pada Desember 2020", "2020-12"),
+            # "Pada Maret 2020, saat pandemi Covid-19 awal-awal menyerang, ..." (the body is printed twice)
+            ("Pada Maret 2020", "2020-03"),
+            ("Pada Maret 2020", "2020-03"),
+            # "Yang dimulai tahun lalu, ..." (twice): no publication date, so no value and not reported
+        ],
+        ["3,8 Juta", "3,8 juta", "2 juta", "Covid-19"],
+    ),
+    (
+        "001_ace72b6c210ee1f9",
+        "2023-12-04",
+        [
+            ("2023-12", "2023-12"),  # " date 2023-12 Kemenko Perekonomian mencatat ..." (scraped dateline)
+            ("pada 2024", "2024"),  # "... target 30 juta usaha mikro, kecil, dan menengah (UMKM) go digital pada 2024."
+            ("Senin (4/12/2023)", "2023-12-04"),  # "... Pengembangan Ekonomi Digital, Senin (4/12/2023)."
+            (
+                "hingga Desember 2023",
+                "2023-12",
+            ),  # "... mengakselerasi 3 juta UMKM untuk go digital hingga Desember 2023."
+            ("sepanjang 2023", "2023"),  # "Optimisme tersebut tercermin karena sepanjang 2023, ..."
+            ("Per Maret 2023", "2023-03"),  # "Per Maret 2023, sebanyak 22 juta UMKM yang telah go digital."
+            ("per Juni 2023", "2023-06"),  # "Sementara per Juni 2023, bertambah menjadi 22,8 juta UMKM ..."
+            # "Jika membandingkan sejak Maret hingga Desember tahun ini, ..." ("sejak awal pandemi": no calendar date)
+            ("sejak Maret", "2023-03"),
+            ("hingga Desember tahun ini", "2023-12"),
+        ],
+        ["30 juta", "27 juta", "3 juta", "22 juta", "22,8 juta", "14,8 juta", "35,5 persen", "5 juta"],
+    ),
+    (
+        "002_61bc8efce56588cd",
+        "2023-03-08",
+        [
+            ("pada 10 Februari lalu", "2023-02-10"),  # "... yang telah kick off pada 10 Februari lalu."
+            ("8/3/23", "2023-03-08"),  # "... ungkap Lies Zeny, Ranu 8/3/23." ("Ranu": a typo of "Rabu", no weekday)
+            ("pada 2020", "2020"),  # "Dikatakan, pada 2020, Lazada menjadi bagian inisiator Bangga Buatan Indonesia."
+        ],
+        [
+            "800 Ribu",
+            "20 Toko",
+            "1000 UMKM",
+            "25 juta",
+            "800 ribuan",
+            "8 Kabupaten/Kota",
+            "20 toko",
+            "200 UMKM",
+            "800 lainnya",
+            "Covid-19",
+            "Artikel 1",
+            "Artikel 2",
+        ],
+    ),
+    (
+        "003_c50be10e8d192006",
+        "2020-10-05",
+        [
+            # "Pada April 2020, penjualan daring meningkat 480 persen dibandingkan Januari 2020, ..."
+            # "... peluncuran pelatihan UMKM digital di Indonesia, Senin, 5 Oktober 2020."
+            # "Pelatihan resmi dimulai Senin, 5 Oktober 2020 hingga 12 Desember 2020." -- all twice (second copy)
+            *[
+                ("Pada April 2020", "2020-04"),
+                ("Januari 2020", "2020-01"),
+                ("Senin, 5 Oktober 2020", "2020-10-05"),
+                ("dimulai Senin, 5 Oktober 2020", "2020-10-05"),
+                ("hingga 12 Desember 2020", "2020-12-12"),
+            ]
+            * 2,
+        ],
+        [
+            "480 persen",
+            "60 persen",
+            "14,6 persen",
+            "9,4 juta",
+            "64 juta",
+            "6.500",
+            "2.500",
+            "60 modul",
+            "satu kuartal",
+            "covid-19",
+        ],
+    ),
+    (
+        "004_5da99a7ff07c33c6",
+        "2022-03-28",
+        [
+            # "... Koperasi dan UMKM 2022 melalui konferensi video di Istana Negara, Jakarta, Senin (28/3)."
+            ("2022", "2022"),
+            ("Senin (28/3)", "2022-03-28"),  # the year in the event's name is still a year
+            ("pada tahun ini", "2022"),  # "... dapat mencapai 20 juta pada tahun ini."
+            # "Yang masuk ke platform digital 2022 ini harus mencapai target 20 juta, minimal 20 juta, dan meningkat
+            #  24 juta di tahun depan, yakni 2023, dan 30 juta di 2024." ("tahun-tahun berikutnya": vague, no date)
+            ("2022", "2022"),
+            ("di tahun depan", "2023"),
+            ("2023", "2023"),
+            ("di 2024", "2024"),
+            (
+                "2025",
+                "2025",
+            ),  # "- Telkom Siap Gelar Digiland 2025 Seusai dapat Dukungan ..." (link list: noise, a year)
+        ],
+        ["20 juta", "24 juta", "30 juta", "2 UMKM", "Covid-19"],
+    ),
 ]
 
 
-@pytest.mark.parametrize(("article", "published", "expected", "figures"), ARTICLE_DATES,
-                         ids=[a[0][:3] for a in ARTICLE_DATES])
+@pytest.mark.parametrize(
+    ("article", "published", "expected", "figures"), ARTICLE_DATES, ids=[a[0][:3] for a in ARTICLE_DATES]
+)
 def test_find_dates_in_articles(article: str, published: str | None, expected: list, figures: list[str]) -> None:
     text = (SEEDS / f"{article}.txt").read_text(encoding="utf-8")
     found = find_dates(text, published)
@@ -263,7 +345,10 @@ def test_find_dates_roles_and_granularity() -> None:
         ("Telkom Siap Gelar Digiland 2025 Seusai dapat Dukungan", [("2025", "2025")]),  # 004, link list
         # the same sentences with a figure in the year range: still figures
         ("Pada kegiatan itu diikuti oleh 2000 UMKM, sebanyak 2.000 UMKM hadir", []),
-        ("Tercatat, 2023 orang mendaftar dari kapasitas 2100.", [("2100", "2100")]),  # the rule's limit: a bare last figure
+        (
+            "Tercatat, 2023 orang mendaftar dari kapasitas 2100.",
+            [("2100", "2100")],
+        ),  # the rule's limit: a bare last figure
         ("angka UMKM yang telah bergabung telah mencapai 3,8 juta", []),
         ("anggaran Rp 2023 dan Rp2024 miliar, tumbuh 2020 persen dan 1999%", []),
         ("target 2030 juta UMKM, 2045 ribu pelaku", []),
@@ -281,8 +366,11 @@ def test_find_dates_bare_years(text: str, expected: list) -> None:
     ("text", "published", "expected"),
     [
         ("laba kuartal III 2023 naik", None, [("kuartal III 2023", "2023-Q3")]),
-        ("pada semester I 2023 dan triwulan kedua 2022", None,
-         [("pada semester I 2023", "2023-H1"), ("triwulan kedua 2022", "2022-Q2")]),
+        (
+            "pada semester I 2023 dan triwulan kedua 2022",
+            None,
+            [("pada semester I 2023", "2023-H1"), ("triwulan kedua 2022", "2022-Q2")],
+        ),
         ("Q3 2023 dan H2 2024", None, [("Q3 2023", "2023-Q3"), ("H2 2024", "2024-H2")]),
         ("kuartal III", "2023-12-04", [("kuartal III", "2023-Q3")]),
         ("arus mudik H-1 Lebaran, satu kuartal, gas H2, virus H1N1", None, []),
@@ -291,8 +379,11 @@ def test_find_dates_bare_years(text: str, expected: list) -> None:
         ("kata dia (2/3).", "2023-03-08", [("2/3", "2023-03-02")]),
         ("tanggal 17/8", "2022", [("tanggal 17/8", "2022-08-17")]),
         ("Bisnis.com, 2023-12-04 10:00", None, [("2023-12-04", "2023-12-04")]),
-        ("rilis 12/2023 dan 5-10-2020 serta 5.10.2020", None,
-         [("12/2023", "2023-12"), ("5-10-2020", "2020-10-05"), ("5.10.2020", "2020-10-05")]),
+        (
+            "rilis 12/2023 dan 5-10-2020 serta 5.10.2020",
+            None,
+            [("12/2023", "2023-12"), ("5-10-2020", "2020-10-05"), ("5.10.2020", "2020-10-05")],
+        ),
         ("10 Februari lalu", None, [("10 Februari lalu", "XXXX-02-10")]),
         ("Yang dimulai tahun lalu", None, []),  # 000: nothing to resolve it with
         ("Yang dimulai tahun lalu", "2021", [("dimulai tahun lalu", "2020")]),

@@ -38,11 +38,16 @@ SPEAKERS = [
     ("raw", "name"),
     [
         # 000: a long role phrase ending in a comma before the name
-        ("Deputi Bidang Koordinasi Pariwisata dan Ekonomi Kreatif pada Kementerian Koordinator Bidang Kemaritiman "
-         "dan Investasi (Kemenko Marves), Odo Manuhutu", "Odo Manuhutu"),
+        (
+            "Deputi Bidang Koordinasi Pariwisata dan Ekonomi Kreatif pada Kementerian Koordinator Bidang Kemaritiman "
+            "dan Investasi (Kemenko Marves), Odo Manuhutu",
+            "Odo Manuhutu",
+        ),
         # 001: commas inside the role; the name is the trailing run of capitalised words
-        ("Deputi Bidang Koordinasi Ekonomi Digital, Ketenagakerjaan, dan UMKM Kemenko Perekonomian Rudy Salahuddin",
-         "Rudy Salahuddin"),
+        (
+            "Deputi Bidang Koordinasi Ekonomi Digital, Ketenagakerjaan, dan UMKM Kemenko Perekonomian Rudy Salahuddin",
+            "Rudy Salahuddin",
+        ),
         # 002: "Plt." + "Asisten Deputi" + role ending in "Kemenko Marves"
         ("Plt. Asisten Deputi Pengembangan Ekonomi Kreatif Kemenko Marves Lies Zeny Merry", "Lies Zeny Merry"),
         # 002: the place after "Provinsi" belongs to the role
@@ -81,8 +86,10 @@ def test_strip_titles_keeps_what_it_cannot_tell_apart() -> None:
     [
         ("Presiden Joko Widodo (Jokowi)", ["Joko Widodo", "Jokowi"]),  # 004
         ("Joko Widodo alias Jokowi", ["Joko Widodo", "Jokowi"]),
-        ("Kementerian Koordinator bidang Perekonomian (Kemenko Perekonomian)",
-         ["Kementerian Koordinator bidang Perekonomian", "Kemenko Perekonomian"]),
+        (
+            "Kementerian Koordinator bidang Perekonomian (Kemenko Perekonomian)",
+            ["Kementerian Koordinator bidang Perekonomian", "Kemenko Perekonomian"],
+        ),
         # a parenthesis inside a role phrase is no alias
         ("Menteri Komunikasi dan Informatika (Menkominfo) Johnny G. Plate", ["Johnny G. Plate"]),
         ("Odo Manuhutu", ["Odo Manuhutu"]),
@@ -113,8 +120,10 @@ def test_split_aliases(raw: str, parts: list[str]) -> None:
         ("Jokowidodo", "Joko Widodo"),  # the two tokens written together
         ("Kemenko Perekonomian", "Kemenko Perekonomian"),  # 001: an organisation as speaker
         ("Kementerian Koordinator Bidang Perekonomian", "Kemenko Perekonomian"),  # its long alias, other case
-        ("Deputi Bidang Koordinasi Ekonomi Digital, Ketenagakerjaan, dan UMKM Kemenko Perekonomian Rudy Salahuddin",
-         "Rudy Salahuddin"),
+        (
+            "Deputi Bidang Koordinasi Ekonomi Digital, Ketenagakerjaan, dan UMKM Kemenko Perekonomian Rudy Salahuddin",
+            "Rudy Salahuddin",
+        ),
         ("Rudy Salahuddin dari Kemenko Perekonomian", "Rudy Salahuddin"),  # a person named with their ministry
         ("Rudy", "Rudy Salahuddin"),
         ("Plt. Asisten Deputi Pengembangan Ekonomi Kreatif Kemenko Marves Lies Zeny Merry", "Lies Zeny Merry"),
@@ -142,9 +151,27 @@ def test_resolve_speaker_ambiguous_first_name() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["Sindonews", "SINDOnews.com", "Bisnis.com", "jpnn.com", "JPNN", "Medcom", "Medcom.id", "Metrotvnews",
-     "metrotvnews.com", "Cipasera", "Google News", "redaksi", "Reporter", "wartawan", "penulis", "the outlet",
-     "journalist", "Redaktur & Reporter : Fathan Sinaga", "www.jpnn.com"],
+    [
+        "Sindonews",
+        "SINDOnews.com",
+        "Bisnis.com",
+        "jpnn.com",
+        "JPNN",
+        "Medcom",
+        "Medcom.id",
+        "Metrotvnews",
+        "metrotvnews.com",
+        "Cipasera",
+        "Google News",
+        "redaksi",
+        "Reporter",
+        "wartawan",
+        "penulis",
+        "the outlet",
+        "journalist",
+        "Redaktur & Reporter : Fathan Sinaga",
+        "www.jpnn.com",
+    ],
 )
 def test_is_outlet(name: str) -> None:
     assert is_outlet(name)
@@ -176,10 +203,14 @@ def _in_article(aid: str, sentence: str) -> bool:
 @pytest.mark.parametrize(
     ("aid", "pred", "canonical", "source"),
     [
-        ("000", "Deputi Bidang Koordinasi Pariwisata dan Ekonomi Kreatif pada Kementerian Koordinator Bidang "
-                "Kemaritiman dan Investasi (Kemenko Marves), Odo Manuhutu", "Odo Manuhutu",
-         "Deputi Bidang Koordinasi Pariwisata dan Ekonomi Kreatif pada Kementerian Koordinator Bidang Kemaritiman dan "
-         "Investasi (Kemenko Marves), Odo Manuhutu mengatakan"),
+        (
+            "000",
+            "Deputi Bidang Koordinasi Pariwisata dan Ekonomi Kreatif pada Kementerian Koordinator Bidang "
+            "Kemaritiman dan Investasi (Kemenko Marves), Odo Manuhutu",
+            "Odo Manuhutu",
+            "Deputi Bidang Koordinasi Pariwisata dan Ekonomi Kreatif pada Kementerian Koordinator Bidang "
+            "Kemaritiman dan Investasi (Kemenko Marves), Odo Manuhutu mengatakan",
+        ),
         ("000", "Odo Manuhutu mengatakan", "Odo Manuhutu", "Odo Manuhutu mengatakan, melalui Gerakan Bangga"),
         ("000", "kata Odo", "Odo Manuhutu", "kata Odo, kepada Sindonews"),
         ("000", "kata Odo, kepada Sindonews", "Odo Manuhutu", "kata Odo, kepada Sindonews"),  # the addressee (G8)
@@ -187,31 +218,58 @@ def _in_article(aid: str, sentence: str) -> bool:
         ("000", "Deputi Odo Manuhutu", "Odo Manuhutu", None),
         ("000", "Odo Manuhutu (Kemenko Marves)", "Odo Manuhutu", None),  # his own ministry says nothing against him
         ("000", "Odo Manuhuttu", "Odo Manuhutu", None),  # spelling variant of the same token
-        ("001", "Deputi Bidang Koordinasi Ekonomi Digital, Ketenagakerjaan, dan UMKM Kemenko Perekonomian Rudy "
-                "Salahuddin", "Rudy Salahuddin",
-         "Deputi Bidang Koordinasi Ekonomi Digital, Ketenagakerjaan, dan UMKM Kemenko Perekonomian Rudy Salahuddin "
-         "melaporkan"),
+        (
+            "001",
+            "Deputi Bidang Koordinasi Ekonomi Digital, Ketenagakerjaan, dan UMKM Kemenko Perekonomian Rudy Salahuddin",
+            "Rudy Salahuddin",
+            "Deputi Bidang Koordinasi Ekonomi Digital, Ketenagakerjaan, dan UMKM Kemenko Perekonomian Rudy Salahuddin "
+            "melaporkan",
+        ),
         ("001", "Rudy", "Rudy Salahuddin", "Rudy berharap UMKM tidak hanya sekadar go digital"),
         ("001", "Rudy Salahudin", "Rudy Salahuddin", None),  # spelling variant
-        ("001", "Kementerian Koordinator bidang Perekonomian", "Kemenko Perekonomian",
-         "Kementerian Koordinator bidang Perekonomian menyampaikan optimistis"),
-        ("001", "Kemenko Perekonomian", "Kemenko Perekonomian",
-         "Kemenko Perekonomian mencatat hingga saat ini 27 juta UMKM telah go digital"),
+        (
+            "001",
+            "Kementerian Koordinator bidang Perekonomian",
+            "Kemenko Perekonomian",
+            "Kementerian Koordinator bidang Perekonomian menyampaikan optimistis",
+        ),
+        (
+            "001",
+            "Kemenko Perekonomian",
+            "Kemenko Perekonomian",
+            "Kemenko Perekonomian mencatat hingga saat ini 27 juta UMKM telah go digital",
+        ),
         ("001", "pemerintah", "Pemerintah", "pemerintah mencatat semakin banyak UMKM"),  # G9 generic source
-        ("002", "Plt. Asisten Deputi Pengembangan Ekonomi Kreatif Kemenko Marves Lies Zeny Merry", "Lies Zeny Merry",
-         "Plt. Asisten Deputi Pengembangan Ekonomi Kreatif Kemenko Marves Lies Zeny Merry mengatakan"),
+        (
+            "002",
+            "Plt. Asisten Deputi Pengembangan Ekonomi Kreatif Kemenko Marves Lies Zeny Merry",
+            "Lies Zeny Merry",
+            "Plt. Asisten Deputi Pengembangan Ekonomi Kreatif Kemenko Marves Lies Zeny Merry mengatakan",
+        ),
         ("002", "ungkap Lies Zeny", "Lies Zeny Merry", "ungkap Lies Zeny, Ranu 8/3/23"),
         ("002", "Ibu Lies", "Lies Zeny Merry", None),
-        ("002", "Vice President Government Affair and Relation Lazada Budi Primawan", "Budi Primawan",
-         "Vice President Government Affair and Relation Lazada Budi Primawan yang hadir"),
+        (
+            "002",
+            "Vice President Government Affair and Relation Lazada Budi Primawan",
+            "Budi Primawan",
+            "Vice President Government Affair and Relation Lazada Budi Primawan yang hadir",
+        ),
         ("002", "kata Budi", "Budi Primawan", "kata Budi membantu UMKM Indonesia"),
         ("002", "Ditambahkan Budi", "Budi Primawan", "Ditambahkan Budi, kegiatan ini"),
-        ("002", "Kepala Dinas Koperasi dan UMKM Provinsi Banten Agus Mintono", "Agus Mintono",
-         "Sementara Kepala Dinas Koperasi dan UMKM Provinsi Banten Agus Mintono, saat ini"),
+        (
+            "002",
+            "Kepala Dinas Koperasi dan UMKM Provinsi Banten Agus Mintono",
+            "Agus Mintono",
+            "Sementara Kepala Dinas Koperasi dan UMKM Provinsi Banten Agus Mintono, saat ini",
+        ),
         ("002", "Agus Mintono, Kepala Dinas Koperasi dan UMKM Provinsi Banten", "Agus Mintono", None),  # role after
         ("002", "Agus", "Agus Mintono", "Agus menegaskan, Pemerintah Provinsi Banten mendukung UMKM"),
-        ("003", "Menteri Komunikasi dan Informatika (Menkominfo) Johnny G. Plate", "Johnny G. Plate",
-         "Menteri Komunikasi dan Informatika (Menkominfo) Johnny G. Plate menyebut"),
+        (
+            "003",
+            "Menteri Komunikasi dan Informatika (Menkominfo) Johnny G. Plate",
+            "Johnny G. Plate",
+            "Menteri Komunikasi dan Informatika (Menkominfo) Johnny G. Plate menyebut",
+        ),
         ("003", "Menkominfo Johnny G. Plate", "Johnny G. Plate", None),
         ("003", "Johnny Plate", "Johnny G. Plate", None),  # the initial left out
         ("003", "Johnny Gerard Plate", "Johnny G. Plate", None),  # the initial written out

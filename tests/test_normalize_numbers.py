@@ -226,8 +226,9 @@ def test_find_figures_article_001() -> None:
     assert ("sekitar 27 juta", D("27000000"), "count") in found
     values = {v for _, v, _ in found}
     assert D("2023") not in values and D("4") not in values and D("2024") not in values  # dates skipped
-    assert values == {D(x) for x in ("27000000", "30000000", "3000000", "22000000", "22800000", "14800000",
-                                     "35.5", "5000000")}
+    assert values == {
+        D(x) for x in ("27000000", "30000000", "3000000", "22000000", "22800000", "14800000", "35.5", "5000000")
+    }
 
 
 def test_find_figures_article_003() -> None:
@@ -252,116 +253,339 @@ def test_find_figures_article_004() -> None:
 # sentences for forms the five articles do not use.
 ARTICLE = [
     # (article, sentence, raw, value, unit, approx, qualifier)
-    ("000", "Saat ini, angka UMKM yang telah bergabung telah mencapai 3,8 juta.",
-     "3,8 juta", D("3800000"), "count", False, None),  # 3,8 x 10^6 (decimal comma before a scale word)
-    ("000", "pemerintah mematok target 2 juta UMKM bergabung ke ekosistem digital",
-     "2 juta", D("2000000"), "count", False, None),  # 2 x 10^6
-    ("001", "Sementara per Juni 2023, bertambah menjadi 22,8 juta UMKM di Indonesia yang telah onboarding digital.",
-     "22,8 juta", D("22800000"), "count", False, None),  # 22,8 x 10^6
-    ("001", "Angka tersebut bertambah sebanyak 14,8 juta sejak awal pandemi atau 35,5 persen dari total populasi UMKM.",
-     "35,5 persen", D("35.5"), "percent", False, None),  # 35 + 5/10, a percentage kept as written
-    ("001", "Saat ini sudah 27 juta yang sudah go digital",
-     "27 juta", D("27000000"), "count", False, None),  # 27 x 10^6
-    ("002", "saat ini terdapat sekitar 800 ribuan UMKM yang tersebar di 8 Kabupaten/Kota di Provinsi Banten.",
-     "sekitar 800 ribuan", D("800000"), "count", True, None),  # 800 x 10^3, approximate ("sekitar", "-an")
-    ("002", "Sekira 800 Ribu UKM Banten Sudah Masuk 20 Toko Daring",
-     "Sekira 800 Ribu", D("800000"), "count", True, None),  # headline: 800 x 10^3, "sekira" = approximately
-    ("002", "Pada kegiatan itu diikuti oleh 1000 UMKM, sebanyak 200 UMKM hadir secara langsung",
-     "1000", D("1000"), "count", False, None),  # no separator at all
-    ("003", "Pada April 2020, penjualan daring meningkat 480 persen dibandingkan Januari 2020",
-     "480 persen", D("480"), "percent", False, None),
-    ("003", "Padahal, kontribusi UMKM terhadap produk domestik bruto (PDB) mencapai 60 persen lebih.",
-     "60 persen lebih", D("60"), "percent", False, "at_least"),  # trailing "lebih" = 60 % or more
-    ("003", "go online baru menyentuh sekitar 14,6 persen atau setara dengan 9,4 juta",
-     "sekitar 14,6 persen", D("14.6"), "percent", True, None),  # 14 + 6/10
-    ("003", "Tercatat, 6.500 orang mendaftar dari kapasitas 2.500.",
-     "6.500 orang", D("6500"), "persons", False, None),  # thousands dot: 6 x 1000 + 500
-    ("003", "Tercatat, 6.500 orang mendaftar dari kapasitas 2.500.",
-     "2.500", D("2500"), "count", False, None),  # 2 x 1000 + 500; the full stop after it ends the sentence
-    ("004", "harus mencapai target 20 juta, minimal 20 juta, dan meningkat 24 juta di tahun depan",
-     "minimal 20 juta", D("20000000"), "count", False, "at_least"),  # 20 x 10^6, at least
+    (
+        "000",
+        "Saat ini, angka UMKM yang telah bergabung telah mencapai 3,8 juta.",
+        "3,8 juta",
+        D("3800000"),
+        "count",
+        False,
+        None,
+    ),  # 3,8 x 10^6 (decimal comma before a scale word)
+    (
+        "000",
+        "pemerintah mematok target 2 juta UMKM bergabung ke ekosistem digital",
+        "2 juta",
+        D("2000000"),
+        "count",
+        False,
+        None,
+    ),  # 2 x 10^6
+    (
+        "001",
+        "Sementara per Juni 2023, bertambah menjadi 22,8 juta UMKM di Indonesia yang telah onboarding digital.",
+        "22,8 juta",
+        D("22800000"),
+        "count",
+        False,
+        None,
+    ),  # 22,8 x 10^6
+    (
+        "001",
+        "Angka tersebut bertambah sebanyak 14,8 juta sejak awal pandemi atau 35,5 persen dari total populasi UMKM.",
+        "35,5 persen",
+        D("35.5"),
+        "percent",
+        False,
+        None,
+    ),  # 35 + 5/10, a percentage kept as written
+    (
+        "001",
+        "Saat ini sudah 27 juta yang sudah go digital",
+        "27 juta",
+        D("27000000"),
+        "count",
+        False,
+        None,
+    ),  # 27 x 10^6
+    (
+        "002",
+        "saat ini terdapat sekitar 800 ribuan UMKM yang tersebar di 8 Kabupaten/Kota di Provinsi Banten.",
+        "sekitar 800 ribuan",
+        D("800000"),
+        "count",
+        True,
+        None,
+    ),  # 800 x 10^3, approximate ("sekitar", "-an")
+    (
+        "002",
+        "Sekira 800 Ribu UKM Banten Sudah Masuk 20 Toko Daring",
+        "Sekira 800 Ribu",
+        D("800000"),
+        "count",
+        True,
+        None,
+    ),  # headline: 800 x 10^3, "sekira" = approximately
+    (
+        "002",
+        "Pada kegiatan itu diikuti oleh 1000 UMKM, sebanyak 200 UMKM hadir secara langsung",
+        "1000",
+        D("1000"),
+        "count",
+        False,
+        None,
+    ),  # no separator at all
+    (
+        "003",
+        "Pada April 2020, penjualan daring meningkat 480 persen dibandingkan Januari 2020",
+        "480 persen",
+        D("480"),
+        "percent",
+        False,
+        None,
+    ),
+    (
+        "003",
+        "Padahal, kontribusi UMKM terhadap produk domestik bruto (PDB) mencapai 60 persen lebih.",
+        "60 persen lebih",
+        D("60"),
+        "percent",
+        False,
+        "at_least",
+    ),  # trailing "lebih" = 60 % or more
+    (
+        "003",
+        "go online baru menyentuh sekitar 14,6 persen atau setara dengan 9,4 juta",
+        "sekitar 14,6 persen",
+        D("14.6"),
+        "percent",
+        True,
+        None,
+    ),  # 14 + 6/10
+    (
+        "003",
+        "Tercatat, 6.500 orang mendaftar dari kapasitas 2.500.",
+        "6.500 orang",
+        D("6500"),
+        "persons",
+        False,
+        None,
+    ),  # thousands dot: 6 x 1000 + 500
+    (
+        "003",
+        "Tercatat, 6.500 orang mendaftar dari kapasitas 2.500.",
+        "2.500",
+        D("2500"),
+        "count",
+        False,
+        None,
+    ),  # 2 x 1000 + 500; the full stop after it ends the sentence
+    (
+        "004",
+        "harus mencapai target 20 juta, minimal 20 juta, dan meningkat 24 juta di tahun depan",
+        "minimal 20 juta",
+        D("20000000"),
+        "count",
+        False,
+        "at_least",
+    ),  # 20 x 10^6, at least
 ]
 NEWS = [
     # (sentence, raw, value, unit, approx, qualifier)
     # English thousands grouping: one comma before exactly three digits and no scale word groups.
-    ("More than 6,500 people registered for the training, against a capacity of 2,500.",
-     "More than 6,500 people", D("6500"), "persons", False, "at_least"),  # 6 x 1000 + 500
-    ("Banten has about 800,000 small businesses selling online.",
-     "about 800,000", D("800000"), "count", True, None),  # 800 x 1000 + 000
-    ("The ministry counted 1,234,567 registered sellers.",
-     "1,234,567", D("1234567"), "count", False, None),  # 1 x 10^6 + 234 x 10^3 + 567
-    ("A total of 1,500 workers were laid off.",
-     "1,500", D("1500"), "count", False, None),  # ambiguous "1,500": no scale word, so grouping = 1 x 1000 + 500
-    ("Bantuan disalurkan kepada 3.800.000 pelaku usaha.",
-     "3.800.000", D("3800000"), "count", False, None),  # 3 x 10^6 + 800 x 10^3
-    ("Sebanyak 3.800 UMKM mengikuti pelatihan itu.",
-     "3.800", D("3800"), "count", False, None),  # Indonesian thousands dot: 3 x 1000 + 800
+    (
+        "More than 6,500 people registered for the training, against a capacity of 2,500.",
+        "More than 6,500 people",
+        D("6500"),
+        "persons",
+        False,
+        "at_least",
+    ),  # 6 x 1000 + 500
+    (
+        "Banten has about 800,000 small businesses selling online.",
+        "about 800,000",
+        D("800000"),
+        "count",
+        True,
+        None,
+    ),  # 800 x 1000 + 000
+    (
+        "The ministry counted 1,234,567 registered sellers.",
+        "1,234,567",
+        D("1234567"),
+        "count",
+        False,
+        None,
+    ),  # 1 x 10^6 + 234 x 10^3 + 567
+    (
+        "A total of 1,500 workers were laid off.",
+        "1,500",
+        D("1500"),
+        "count",
+        False,
+        None,
+    ),  # ambiguous "1,500": no scale word, so grouping = 1 x 1000 + 500
+    (
+        "Bantuan disalurkan kepada 3.800.000 pelaku usaha.",
+        "3.800.000",
+        D("3800000"),
+        "count",
+        False,
+        None,
+    ),  # 3 x 10^6 + 800 x 10^3
+    (
+        "Sebanyak 3.800 UMKM mengikuti pelatihan itu.",
+        "3.800",
+        D("3800"),
+        "count",
+        False,
+        None,
+    ),  # Indonesian thousands dot: 3 x 1000 + 800
     # A scale word or "persen" after the number makes an Indonesian comma decimal even before three digits.
-    ("Pemerintah menyiapkan anggaran Rp2,375 triliun untuk program tersebut.",
-     "Rp2,375 triliun", D("2375000000000"), "idr", False, None),  # 2,375 x 10^12 = 2 375 x 10^9
-    ("Inflasi tahunan tercatat 2,615 persen pada bulan itu.",
-     "2,615 persen", D("2.615"), "percent", False, None),  # 2 + 615/1000
+    (
+        "Pemerintah menyiapkan anggaran Rp2,375 triliun untuk program tersebut.",
+        "Rp2,375 triliun",
+        D("2375000000000"),
+        "idr",
+        False,
+        None,
+    ),  # 2,375 x 10^12 = 2 375 x 10^9
+    (
+        "Inflasi tahunan tercatat 2,615 persen pada bulan itu.",
+        "2,615 persen",
+        D("2.615"),
+        "percent",
+        False,
+        None,
+    ),  # 2 + 615/1000
     # Rupiah, with and without a space after "Rp".
-    ("Modal usaha yang disalurkan sebesar Rp 10 juta per pelaku.",
-     "Rp 10 juta", D("10000000"), "idr", False, None),  # 10 x 10^6
-    ("Omzet koperasi itu mencapai Rp1,2 miliar per tahun.",
-     "Rp1,2 miliar", D("1200000000"), "idr", False, None),  # 1,2 x 10^9
-    ("Omzet koperasi itu mencapai Rp 1,2 miliar per tahun.",
-     "Rp 1,2 miliar", D("1200000000"), "idr", False, None),
+    (
+        "Modal usaha yang disalurkan sebesar Rp 10 juta per pelaku.",
+        "Rp 10 juta",
+        D("10000000"),
+        "idr",
+        False,
+        None,
+    ),  # 10 x 10^6
+    (
+        "Omzet koperasi itu mencapai Rp1,2 miliar per tahun.",
+        "Rp1,2 miliar",
+        D("1200000000"),
+        "idr",
+        False,
+        None,
+    ),  # 1,2 x 10^9
+    ("Omzet koperasi itu mencapai Rp 1,2 miliar per tahun.", "Rp 1,2 miliar", D("1200000000"), "idr", False, None),
     # Compact suffixes.
-    ("The startup raised 3.8M in its seed round.",
-     "3.8M", D("3800000"), "count", False, None),  # English M = million: 3.8 x 10^6
-    ("The video drew 800k views in a day.",
-     "800k", D("800000"), "count", False, None),  # 800 x 10^3
-    ("Exports rose to 2bn last year.",
-     "2bn", D("2000000000"), "count", False, None),  # 2 x 10^9
-    ("Omzet koperasi itu mencapai Rp1,2 M per tahun.",
-     "Rp1,2 M", D("1200000000"), "idr", False, None),  # after Rp, M = miliar: 1,2 x 10^9
-    ("Nilai transaksi pameran itu 1,2 M.",
-     "1,2 M", D("1200000000"), "count", False, None),  # a decimal comma is Indonesian writing: M = miliar
-    ("Penyaluran kredit usaha rakyat tahun ini Rp 2,5 T.",
-     "Rp 2,5 T", D("2500000000000"), "idr", False, None),  # T = triliun: 2,5 x 10^12
-    ("Harga motor listrik itu kini 27 jt.",
-     "27 jt", D("27000000"), "count", False, None),  # jt = juta: 27 x 10^6
-    ("Diskon pembelian pertama 500 rb.",
-     "500 rb", D("500000"), "count", False, None),  # rb = ribu: 500 x 10^3
+    (
+        "The startup raised 3.8M in its seed round.",
+        "3.8M",
+        D("3800000"),
+        "count",
+        False,
+        None,
+    ),  # English M = million: 3.8 x 10^6
+    ("The video drew 800k views in a day.", "800k", D("800000"), "count", False, None),  # 800 x 10^3
+    ("Exports rose to 2bn last year.", "2bn", D("2000000000"), "count", False, None),  # 2 x 10^9
+    (
+        "Omzet koperasi itu mencapai Rp1,2 M per tahun.",
+        "Rp1,2 M",
+        D("1200000000"),
+        "idr",
+        False,
+        None,
+    ),  # after Rp, M = miliar: 1,2 x 10^9
+    (
+        "Nilai transaksi pameran itu 1,2 M.",
+        "1,2 M",
+        D("1200000000"),
+        "count",
+        False,
+        None,
+    ),  # a decimal comma is Indonesian writing: M = miliar
+    (
+        "Penyaluran kredit usaha rakyat tahun ini Rp 2,5 T.",
+        "Rp 2,5 T",
+        D("2500000000000"),
+        "idr",
+        False,
+        None,
+    ),  # T = triliun: 2,5 x 10^12
+    ("Harga motor listrik itu kini 27 jt.", "27 jt", D("27000000"), "count", False, None),  # jt = juta: 27 x 10^6
+    ("Diskon pembelian pertama 500 rb.", "500 rb", D("500000"), "count", False, None),  # rb = ribu: 500 x 10^3
     # Compound amounts: the smaller scaled parts add up.
-    ("Setiap pelaku usaha menerima bantuan Rp 3 juta 800 ribu.",
-     "Rp 3 juta 800 ribu", D("3800000"), "idr", False, None),  # 3 x 10^6 + 800 x 10^3
-    ("Kerugian ditaksir 1 miliar 200 juta rupiah.",
-     "1 miliar 200 juta rupiah", D("1200000000"), "idr", False, None),  # 1 x 10^9 + 200 x 10^6
+    (
+        "Setiap pelaku usaha menerima bantuan Rp 3 juta 800 ribu.",
+        "Rp 3 juta 800 ribu",
+        D("3800000"),
+        "idr",
+        False,
+        None,
+    ),  # 3 x 10^6 + 800 x 10^3
+    (
+        "Kerugian ditaksir 1 miliar 200 juta rupiah.",
+        "1 miliar 200 juta rupiah",
+        D("1200000000"),
+        "idr",
+        False,
+        None,
+    ),  # 1 x 10^9 + 200 x 10^6
     # Number words (in running text only with a multiplier or a unit: "satu kuartal" is no figure).
-    ("Pemerintah menargetkan dua juta UMKM masuk ekosistem digital.",
-     "dua juta", D("2000000"), "count", False, None),  # 2 x 10^6
-    ("Sebanyak satu setengah juta pelaku usaha telah terdaftar.",
-     "satu setengah juta", D("1500000"), "count", False, None),  # (1 + 1/2) x 10^6
-    ("Angka UMKM yang bergabung mencapai tiga koma delapan juta.",
-     "tiga koma delapan juta", D("3800000"), "count", False, None),  # 3,8 x 10^6
-    ("Kontribusinya sekitar dua puluh lima persen dari PDB.",
-     "sekitar dua puluh lima persen", D("25"), "percent", True, None),  # 2 x 10 + 5
-    ("Program ini menyasar seratus ribu pedagang pasar.",
-     "seratus ribu", D("100000"), "count", False, None),  # 100 x 10^3
-    ("Pelatihan diikuti tiga ratus peserta.",
-     "tiga ratus", D("300"), "count", False, None),  # 3 x 100
-    ("Sebelas orang terluka dalam kecelakaan itu.",
-     "Sebelas orang", D("11"), "persons", False, None),
-    ("The government wants two million firms online by 2024.",
-     "two million", D("2000000"), "count", False, None),  # 2 x 10^6
-    ("Some one and a half million sellers joined the platform.",
-     "Some one and a half million", D("1500000"), "count", True, None),  # (1 + 1/2) x 10^6, "some" = approx
+    (
+        "Pemerintah menargetkan dua juta UMKM masuk ekosistem digital.",
+        "dua juta",
+        D("2000000"),
+        "count",
+        False,
+        None,
+    ),  # 2 x 10^6
+    (
+        "Sebanyak satu setengah juta pelaku usaha telah terdaftar.",
+        "satu setengah juta",
+        D("1500000"),
+        "count",
+        False,
+        None,
+    ),  # (1 + 1/2) x 10^6
+    (
+        "Angka UMKM yang bergabung mencapai tiga koma delapan juta.",
+        "tiga koma delapan juta",
+        D("3800000"),
+        "count",
+        False,
+        None,
+    ),  # 3,8 x 10^6
+    (
+        "Kontribusinya sekitar dua puluh lima persen dari PDB.",
+        "sekitar dua puluh lima persen",
+        D("25"),
+        "percent",
+        True,
+        None,
+    ),  # 2 x 10 + 5
+    (
+        "Program ini menyasar seratus ribu pedagang pasar.",
+        "seratus ribu",
+        D("100000"),
+        "count",
+        False,
+        None,
+    ),  # 100 x 10^3
+    ("Pelatihan diikuti tiga ratus peserta.", "tiga ratus", D("300"), "count", False, None),  # 3 x 100
+    ("Sebelas orang terluka dalam kecelakaan itu.", "Sebelas orang", D("11"), "persons", False, None),
+    (
+        "The government wants two million firms online by 2024.",
+        "two million",
+        D("2000000"),
+        "count",
+        False,
+        None,
+    ),  # 2 x 10^6
+    (
+        "Some one and a half million sellers joined the platform.",
+        "Some one and a half million",
+        D("1500000"),
+        "count",
+        True,
+        None,
+    ),  # (1 + 1/2) x 10^6, "some" = approx
     # Comparison signs: ">" and "≥" are at_least, "<" and "≤" at_most (the schema has no strict bounds).
-    ("Kontribusi UMKM terhadap PDB >60%.",
-     ">60%", D("60"), "percent", False, "at_least"),
-    ("Kontribusi UMKM terhadap PDB > 60 persen.",
-     "> 60 persen", D("60"), "percent", False, "at_least"),
-    ("Target tahun ini ≥20 juta UMKM.",
-     "≥20 juta", D("20000000"), "count", False, "at_least"),  # 20 x 10^6
-    ("Inflasi dijaga <5% tahun ini.",
-     "<5%", D("5"), "percent", False, "at_most"),
-    ("Rasio kredit macet ≤ 3 persen.",
-     "≤ 3 persen", D("3"), "percent", False, "at_most"),
-    ("UMKM yang sudah go digital ~3 juta.",
-     "~3 juta", D("3000000"), "count", True, None),  # 3 x 10^6, approximately
+    ("Kontribusi UMKM terhadap PDB >60%.", ">60%", D("60"), "percent", False, "at_least"),
+    ("Kontribusi UMKM terhadap PDB > 60 persen.", "> 60 persen", D("60"), "percent", False, "at_least"),
+    ("Target tahun ini ≥20 juta UMKM.", "≥20 juta", D("20000000"), "count", False, "at_least"),  # 20 x 10^6
+    ("Inflasi dijaga <5% tahun ini.", "<5%", D("5"), "percent", False, "at_most"),
+    ("Rasio kredit macet ≤ 3 persen.", "≤ 3 persen", D("3"), "percent", False, "at_most"),
+    ("UMKM yang sudah go digital ~3 juta.", "~3 juta", D("3000000"), "count", True, None),  # 3 x 10^6, approximately
 ]
 
 

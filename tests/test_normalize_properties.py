@@ -20,18 +20,106 @@ SPEAKERS = [Speaker(name="Odo Manuhutu"), Speaker(name="Joko Widodo", aliases=["
 
 # Text that looks like the articles often enough to reach the interesting branches.
 WORDS = st.sampled_from(
-    ["3,8", "juta", "Rp", "persen", "%", "lebih", "sekitar", "hampir", "6.500", "orang", "ribuan", "dari", "(", ")",
-     "4/12/2023", "Senin", "Desember", "2023", "per", "hingga", "saat ini", "tahun", "lalu", "-", ",", ".", "Presiden",
-     "Deputi", "Odo", "dua", "koma", "~", "Q3", "semester", "I", "28/3", "minimal", "1.234,5", "3.8", "million"]
+    [
+        "3,8",
+        "juta",
+        "Rp",
+        "persen",
+        "%",
+        "lebih",
+        "sekitar",
+        "hampir",
+        "6.500",
+        "orang",
+        "ribuan",
+        "dari",
+        "(",
+        ")",
+        "4/12/2023",
+        "Senin",
+        "Desember",
+        "2023",
+        "per",
+        "hingga",
+        "saat ini",
+        "tahun",
+        "lalu",
+        "-",
+        ",",
+        ".",
+        "Presiden",
+        "Deputi",
+        "Odo",
+        "dua",
+        "koma",
+        "~",
+        "Q3",
+        "semester",
+        "I",
+        "28/3",
+        "minimal",
+        "1.234,5",
+        "3.8",
+        "million",
+    ]
 )
 ARTICLEISH = st.lists(st.one_of(WORDS, st.text(max_size=6)), max_size=12).map(" ".join)
 TEXT = st.one_of(st.text(max_size=80), ARTICLEISH)
 # Figures also meet compact suffixes, comparison signs, number words and letters that fold onto ASCII ones.
 FIGURE_WORDS = st.sampled_from(
-    ["3,8", "6,500", "1,234,567", "3.800.000", "1,2,3", "800", "juta", "ribu", "miliar", "M", "T", "k", "bn", "Rp",
-     "Rp1,2", "persen", "%", "orang", "lebih", "sekitar", "ribuan", ">", "≥", "<", "≤", "~", "-", "->", "dua",
-     "tiga", "puluh", "belas", "ratus", "setengah", "koma", "delapan", "sebelas", "one", "and", "a", "half",
-     "point", "million", "thousand", "2 mılıar", "5 thouſand", "\u212a", "\u00a0", "\n", "4/12/2023", "2023"]
+    [
+        "3,8",
+        "6,500",
+        "1,234,567",
+        "3.800.000",
+        "1,2,3",
+        "800",
+        "juta",
+        "ribu",
+        "miliar",
+        "M",
+        "T",
+        "k",
+        "bn",
+        "Rp",
+        "Rp1,2",
+        "persen",
+        "%",
+        "orang",
+        "lebih",
+        "sekitar",
+        "ribuan",
+        ">",
+        "≥",
+        "<",
+        "≤",
+        "~",
+        "-",
+        "->",
+        "dua",
+        "tiga",
+        "puluh",
+        "belas",
+        "ratus",
+        "setengah",
+        "koma",
+        "delapan",
+        "sebelas",
+        "one",
+        "and",
+        "a",
+        "half",
+        "point",
+        "million",
+        "thousand",
+        "2 mılıar",
+        "5 thouſand",
+        "\u212a",
+        "\u00a0",
+        "\n",
+        "4/12/2023",
+        "2023",
+    ]
 )
 FIGURE_TEXT = st.one_of(
     st.text(max_size=80),
@@ -65,23 +153,64 @@ def test_find_figures_never_raises_and_spans_are_ordered(text: str) -> None:
 
 # Dates also meet relative years at the ends of the calendar, non-ASCII digits, timestamps and impossible days.
 DATE_WORDS = st.sampled_from(
-    ["tahun depan", "tahun lalu", "yakni", "lalu", "ini", "Maret", "10 Februari", "29 Februari", "31/2", "8/3/23",
-     "Ranu", "kuartal", "III", "semester", "H-1", "Q5", "9999", "0000", "0001", "2100", "1700000000", "tahun-tahun",
-     "\u0662\u0660\u0662\u0663", "\uff12\uff10\uff12\uff13", "99999999 hari lalu", "sejak", "s.d.", "kemarin", "(", ")"]
+    [
+        "tahun depan",
+        "tahun lalu",
+        "yakni",
+        "lalu",
+        "ini",
+        "Maret",
+        "10 Februari",
+        "29 Februari",
+        "31/2",
+        "8/3/23",
+        "Ranu",
+        "kuartal",
+        "III",
+        "semester",
+        "H-1",
+        "Q5",
+        "9999",
+        "0000",
+        "0001",
+        "2100",
+        "1700000000",
+        "tahun-tahun",
+        "\u0662\u0660\u0662\u0663",
+        "\uff12\uff10\uff12\uff13",
+        "99999999 hari lalu",
+        "sejak",
+        "s.d.",
+        "kemarin",
+        "(",
+        ")",
+    ]
 )
-DATE_TEXT = st.one_of(TEXT, DATE_WORDS,
-                      st.lists(st.one_of(DATE_WORDS, WORDS, st.text(max_size=4)), max_size=5).map(" ".join))
-PUBLISHED = st.one_of(st.none(), st.text(max_size=12),
-                      st.sampled_from(["2023-03-08", "2022", "2023-12", "garbage", "9999", "9999-12-31", "0001-01-01"]))
-TIMEX = {"year": r"(?:[0-9]{4}|XXXX)", "quarter": r"(?:[0-9]{4}|XXXX)-Q[1-4]", "half": r"(?:[0-9]{4}|XXXX)-H[12]",
-         "month": r"(?:[0-9]{4}|XXXX)-[0-9]{2}", "day": r"(?:[0-9]{4}|XXXX)-[0-9]{2}-[0-9]{2}"}
+DATE_TEXT = st.one_of(
+    TEXT, DATE_WORDS, st.lists(st.one_of(DATE_WORDS, WORDS, st.text(max_size=4)), max_size=5).map(" ".join)
+)
+PUBLISHED = st.one_of(
+    st.none(),
+    st.text(max_size=12),
+    st.sampled_from(["2023-03-08", "2022", "2023-12", "garbage", "9999", "9999-12-31", "0001-01-01"]),
+)
+TIMEX = {
+    "year": r"(?:[0-9]{4}|XXXX)",
+    "quarter": r"(?:[0-9]{4}|XXXX)-Q[1-4]",
+    "half": r"(?:[0-9]{4}|XXXX)-H[12]",
+    "month": r"(?:[0-9]{4}|XXXX)-[0-9]{2}",
+    "day": r"(?:[0-9]{4}|XXXX)-[0-9]{2}-[0-9]{2}",
+}
 
 
 def is_timex(nd: NormDate) -> bool:
     """The value is an ASCII TIMEX of the stated granularity, and one timex_relation can read."""
     pattern = TIMEX.get(nd.granularity or "")
-    return pattern is not None and re.fullmatch(pattern, nd.value or "") is not None \
+    return (
+        pattern is not None
+        and re.fullmatch(pattern, nd.value or "") is not None
         and timex_relation(nd.value, nd.value) == "exact"
+    )
 
 
 @FAST
@@ -126,8 +255,9 @@ def test_names_never_raise(name: str) -> None:
 
 
 DECIMALS = st.one_of(
-    st.decimals(min_value=Decimal("-1e15"), max_value=Decimal("1e15"), allow_nan=False, allow_infinity=False,
-                places=None),
+    st.decimals(
+        min_value=Decimal("-1e15"), max_value=Decimal("1e15"), allow_nan=False, allow_infinity=False, places=None
+    ),
     st.decimals(min_value=Decimal("-1e6"), max_value=Decimal("1e6"), places=3),  # "1,234": the ambiguous shape
 )
 # One separator between 1-3 digits and exactly three: read as grouped thousands when no word says otherwise.
@@ -168,9 +298,19 @@ def test_format_round_trip_with_a_word(x: Decimal, case: tuple[str, str]) -> Non
 
 
 @FAST
-@given(st.integers(1, 999), st.integers(1, 999),
-       st.sampled_from([("triliun", 12, "miliar", 9), ("miliar", 9, "juta", 6), ("juta", 6, "ribu", 3),
-                        ("miliar", 9, "ribu", 3), ("million", 6, "thousand", 3)]))
+@given(
+    st.integers(1, 999),
+    st.integers(1, 999),
+    st.sampled_from(
+        [
+            ("triliun", 12, "miliar", 9),
+            ("miliar", 9, "juta", 6),
+            ("juta", 6, "ribu", 3),
+            ("miliar", 9, "ribu", 3),
+            ("million", 6, "thousand", 3),
+        ]
+    ),
+)
 def test_compound_amounts_add_up(a: int, b: int, scales: tuple[str, int, str, int]) -> None:
     big, p, small, q = scales
     assert parse_figure(f"{a} {big} {b} {small}").value == a * 10**p + b * 10**q  # "3 juta 800 ribu" = 3800000
@@ -218,9 +358,11 @@ def test_indonesian_decimal_words_round_trip(n: int, decimals: list[int]) -> Non
 
 
 @FAST
-@given(st.from_regex(r"-?[0-9]{1,8}(?:[.,][0-9]{1,4}){0,4}", fullmatch=True),
-       st.sampled_from(["", "Rp", "Rp ", ">", "sekitar ", "≤ "]),
-       st.sampled_from(["", " juta", " million", "M", " M", "k", " persen", "%", " orang", " T", "bn", " ribuan"]))
+@given(
+    st.from_regex(r"-?[0-9]{1,8}(?:[.,][0-9]{1,4}){0,4}", fullmatch=True),
+    st.sampled_from(["", "Rp", "Rp ", ">", "sekitar ", "≤ "]),
+    st.sampled_from(["", " juta", " million", "M", " M", "k", " persen", "%", " orang", " T", "bn", " ribuan"]),
+)
 def test_digit_tokens_never_raise(token: str, before: str, after: str) -> None:
     fig = parse_figure(before + token + after)
     assert fig.value is None or isinstance(fig.value, Decimal)
@@ -228,8 +370,10 @@ def test_digit_tokens_never_raise(token: str, before: str, after: str) -> None:
 
 
 @FAST
-@given(st.decimals(min_value=Decimal("0.001"), max_value=Decimal("1e12"), allow_nan=False, places=3),
-       st.integers(min_value=-6, max_value=6))
+@given(
+    st.decimals(min_value=Decimal("0.001"), max_value=Decimal("1e12"), allow_nan=False, places=3),
+    st.integers(min_value=-6, max_value=6),
+)
 def test_same_digits_under_powers_of_ten(x: Decimal, k: int) -> None:
     assert same_digits(x, x.scaleb(k))
     assert same_digits(x, x + 1) == same_digits(x + 1, x)  # symmetric

@@ -40,8 +40,21 @@ def harness(tmp_path: Path, srv: FakeOpenAIServer, *args: str) -> subprocess.Com
     env.update(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY="sk-test")
     cmd = [HARNESS, *args]
     if args[0] == "run":
-        cmd += ["--cache-dir", str(tmp_path / "cache"), "--recorded", str(tmp_path / "none"), "--out",
-                str(tmp_path / "runs"), "--n-boot", "200", "--max-attempts", "1", "--max-retries", "0", "-q"]  # fmt: skip
+        cmd += [
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--recorded",
+            str(tmp_path / "none"),
+            "--out",
+            str(tmp_path / "runs"),
+            "--n-boot",
+            "200",
+            "--max-attempts",
+            "1",
+            "--max-retries",
+            "0",
+            "-q",
+        ]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -145,7 +158,9 @@ def test_report_of_a_run_with_gold_and_a_failed_sample(tmp_path, gold_run):
     assert "Sample failed: <code>http_status</code>" in dom.stdout
 
     shot = tmp_path / "report.png"
-    s = chromium(tmp_path, "--hide-scrollbars", "--window-size=1280,1800", f"--screenshot={shot}", html.resolve().as_uri())
+    s = chromium(
+        tmp_path, "--hide-scrollbars", "--window-size=1280,1800", f"--screenshot={shot}", html.resolve().as_uri()
+    )
     assert s.returncode == 0 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert struct.unpack(">II", shot.read_bytes()[16:24]) == (1280, 1800)
     assert shot.stat().st_size > 50_000  # a rendered page, not a blank one
@@ -161,7 +176,9 @@ def test_report_of_a_run_without_gold(tmp_path):
         # "3,8 juta" is in 000; "5,2 juta" is not (000's figures are 3,8 juta and 2 juta).
         MARKERS["000"]: {"claims": [{"text": "UMKM", "figures": ["3,8 juta", "5,2 juta"], "speaker": "Odo"}]},
         # "minimal 20 juta" and "2022 ini" are in 004; "Maret 2019": neither the text nor the year 2019 is.
-        MARKERS["004"]: {"claims": [{"text": "target", "figures": ["minimal 20 juta"], "dates": ["2022 ini", "Maret 2019"]}]},
+        MARKERS["004"]: {
+            "claims": [{"text": "target", "figures": ["minimal 20 juta"], "dates": ["2022 ini", "Maret 2019"]}]
+        },
     }
     with FakeOpenAIServer(answers) as srv:
         r = harness(tmp_path, srv, "run", "--model", "fake-model", "--articles", str(arts))
@@ -185,5 +202,7 @@ def test_report_of_a_run_without_gold(tmp_path):
 
 
 def test_report_of_a_missing_run_exits_2(tmp_path):
-    r = subprocess.run([HARNESS, "report", str(tmp_path / "nope")], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [HARNESS, "report", str(tmp_path / "nope")], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 2 and "no such run" in r.stderr

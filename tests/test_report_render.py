@@ -24,7 +24,9 @@ def test_markdown_summary_numbers(gold, articles):
     record = make_record({("guided", "m"): degrade_figures(gold_answers(gold), 3)}, gold, articles)
     md = render_markdown(_ctx(record))
     ci = r"\[\d\.\d\d, \d\.\d\d\]"
-    assert re.search(rf"\| figures \| 0\.893 {ci} \| 0\.893 {ci} \| \*\*0\.893\*\* {ci} \| 0\.893 \| 25 \| 0 \| 3 \| 0 \| 0 \|", md)
+    assert re.search(
+        rf"\| figures \| 0\.893 {ci} \| 0\.893 {ci} \| \*\*0\.893\*\* {ci} \| 0\.893 \| 25 \| 0 \| 3 \| 0 \| 0 \|", md
+    )
     # every date right in every article: each resample is all correct, so the intervals are [1, 1]
     assert "| dates | 1.000 [1.00, 1.00] | 1.000 [1.00, 1.00] | **1.000** [1.00, 1.00] | 1.000 |" in md
     assert f"| {A0} | 0.00 (0/2) |" in md and f"| {A1} | 0.88 (7/8) |" in md  # 001: 7 of 8 -> F1 7/8 = 0.875
@@ -74,7 +76,13 @@ def test_html_is_self_contained(gold, articles):
 def test_segments_split_overlapping_highlights():
     text = "abcdefghij"
     pieces = segments(text, [(2, 6, "gold", "gold 1"), (4, 8, "pred", "predicted #1")])
-    assert [(p["text"], p["cls"]) for p in pieces] == [("ab", ""), ("cd", "gold"), ("ef", "gold pred"), ("gh", "pred"), ("ij", "")]
+    assert [(p["text"], p["cls"]) for p in pieces] == [
+        ("ab", ""),
+        ("cd", "gold"),
+        ("ef", "gold pred"),
+        ("gh", "pred"),
+        ("ij", ""),
+    ]
     assert "".join(p["text"] for p in pieces) == text
 
 
@@ -114,10 +122,16 @@ def test_drilldown_marks_every_slot(gold, articles):
     d = drilldown(ctx.entries[0], A0, ctx)
     gold_rows = {g["id"]: g for g in d["gold_rows"]}
     assert gold_rows["000-02"]["figures"][0] | {"hallucinated": None} == {
-        "raw": "3,8 juta", "outcome": "partial", "error": "scale_flip", "hallucinated": None}
+        "raw": "3,8 juta",
+        "outcome": "partial",
+        "error": "scale_flip",
+        "hallucinated": None,
+    }
     assert gold_rows["000-01"]["figures"][0]["outcome"] == "correct"
     assert (gold_rows["000-03"]["attribution"]["outcome"], gold_rows["000-03"]["attribution"]["error"]) == (
-        "incorrect", "outlet_as_speaker")
+        "incorrect",
+        "outlet_as_speaker",
+    )
     pred = d["pred_rows"][1]
     # 38 000 000 is a value no figure of 000 has (its figures: 3 800 000 and 2 000 000): hallucinated
     assert pred["figures"][0]["outcome"] == "partial" and pred["figures"][0]["hallucinated"] is True

@@ -81,14 +81,21 @@ def make_record(
         samples += group
         if gold:
             ids = sorted(set(answers) & set(gold))
-            report = evaluate({a: gold[a] for a in ids}, [c for s in group for c in s.claims], n_boot=n_boot,
-                              texts={a: articles[a].text for a in ids} if articles else None)
+            report = evaluate(
+                {a: gold[a] for a in ids},
+                [c for s in group for c in s.claims],
+                n_boot=n_boot,
+                texts={a: articles[a].text for a in ids} if articles else None,
+            )
             scores.append(rec.ScoreEntry(prompt=prompt, model=model, repeat=0, articles=ids,
                                          report=report.model_dump(mode="json")))  # fmt: skip
     failed = [s for s in samples if not s.ok]
     gold_files = sorted(Path(gold_dir).glob("*.yaml"))
     ids = sorted({a for r in runs.values() for a in r})
-    prompts = [rec.PromptRef(id=p, version="1", sha256="a" * 64, path=f"prompts/{p}.yaml") for p in sorted({p for p, _ in runs})]
+    prompts = [
+        rec.PromptRef(id=p, version="1", sha256="a" * 64, path=f"prompts/{p}.yaml")
+        for p in sorted({p for p, _ in runs})
+    ]
     return rec.RunRecord(
         run_id=run_id, started="2025-01-01T00:00:00Z", duration_s=1.5,
         provenance=rec.Provenance(git_commit="0" * 40, git_dirty=False, packages={"harness": "0.1.0"}),

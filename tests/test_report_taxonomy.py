@@ -59,9 +59,12 @@ CASES = {
     # "Istana Negara, Jakarta" in a date slot of 004-02 (the embedded model did this): nothing in it is a date.
     "not_a_date": ("004-02", _set_date("Istana Negara, Jakarta")),
     # 003-01 predicted twice: the second copy repeats a claim already matched.
-    "duplicate": ("003-01", lambda c: None),
+    "duplicate": ("003-01", lambda _claim: None),
 }
-ALSO = {"scale_flip": {"hallucinated_figure": 1}, "finer_date": {"hallucinated_date": 1}}  # a second label the same change earns, explained above
+ALSO = {
+    "scale_flip": {"hallucinated_figure": 1},
+    "finer_date": {"hallucinated_date": 1},
+}  # a second label the same change earns, explained above
 
 
 @pytest.mark.parametrize("kind", list(CASES))

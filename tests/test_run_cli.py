@@ -116,8 +116,20 @@ def test_failure_threshold_exit_code(tmp_path, server):
 
 def test_a_killed_run_resumes_with_only_the_missing_samples(tmp_path, server):
     server.delay = 0.4
-    cmd = [HARNESS, "run", "--model", "fake-model", "--concurrency", "1",
-           "--cache-dir", str(tmp_path / "cache"), "--recorded", str(tmp_path / "none"), "--out", str(tmp_path / "runs")]
+    cmd = [
+        HARNESS,
+        "run",
+        "--model",
+        "fake-model",
+        "--concurrency",
+        "1",
+        "--cache-dir",
+        str(tmp_path / "cache"),
+        "--recorded",
+        str(tmp_path / "none"),
+        "--out",
+        str(tmp_path / "runs"),
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
     env.update(OPENAI_BASE_URL=server.base_url)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -137,7 +149,9 @@ def test_a_killed_run_resumes_with_only_the_missing_samples(tmp_path, server):
 
 def test_cache_explain_and_list(tmp_path, server):
     assert harness(["run", "--model", "fake-model", "--article", A001], tmp_path, server).returncode == 0
-    hit = harness(["cache", "explain", "--prompt", "guided", "--article", A001, "--model", "fake-model"], tmp_path, server)
+    hit = harness(
+        ["cache", "explain", "--prompt", "guided", "--article", A001, "--model", "fake-model"], tmp_path, server
+    )
     assert hit.returncode == 0 and "hit: local cache" in hit.stdout
     for part in ("endpoint", "model", "messages_sha256", "mode", "schema_sha256", "temperature", "repeat"):
         assert part in hit.stdout

@@ -24,11 +24,11 @@ def score():
 
 def claim(gold_claim, aid, **changes) -> PredictedClaim:
     """A gold claim as a model would answer it (raw values, its evidence quoted), with some parts changed."""
-    base = dict(
-        article_id=aid, text=gold_claim.statement, evidence=[e.text for e in gold_claim.evidence],
-        figures=[{"raw": f.raw} for f in gold_claim.figures], dates=[{"raw": d.raw} for d in gold_claim.dates],
-        speaker=gold_claim.speaker,
-    )  # fmt: skip
+    base = {
+        "article_id": aid, "text": gold_claim.statement, "evidence": [e.text for e in gold_claim.evidence],
+        "figures": [{"raw": f.raw} for f in gold_claim.figures], "dates": [{"raw": d.raw} for d in gold_claim.dates],
+        "speaker": gold_claim.speaker,
+    }  # fmt: skip
     return PredictedClaim(**{**base, **changes})
 
 
@@ -40,8 +40,14 @@ def test_a_bag_of_every_value_in_one_textless_claim_scores_nothing(gold, score):
     # One claim per article, no text, no evidence, every gold figure and date of the article: it says nothing an
     # annotator could place, so it matches no gold claim. figures: COR 0, SPU 28, MIS 28 -> P = R = F1 = 0; the
     # same for dates (SPU 22, MIS 22). The value-anywhere diagnostic still finds every value (F1 1.0).
-    bag = [PredictedClaim(article_id=aid, figures=[{"raw": f.raw} for c in g.claims for f in c.figures],
-                          dates=[{"raw": d.raw} for c in g.claims for d in c.dates]) for aid, g in sorted(gold.items())]  # fmt: skip
+    bag = [
+        PredictedClaim(
+            article_id=aid,
+            figures=[{"raw": f.raw} for c in g.claims for f in c.figures],
+            dates=[{"raw": d.raw} for c in g.claims for d in c.dates],
+        )
+        for aid, g in sorted(gold.items())
+    ]
     r = score(gold, bag)
     assert r.figures.counts == {"correct": 0, "partial": 0, "incorrect": 0, "missing": 28, "spurious": 28}
     assert r.dates.counts == {"correct": 0, "partial": 0, "incorrect": 0, "missing": 22, "spurious": 22}
@@ -80,7 +86,9 @@ def test_values_moved_to_the_wrong_claims_earn_nothing(gold, score):
     for aid, g in sorted(gold.items()):
         for k, c in enumerate(g.claims):
             nxt = g.claims[(k + 1) % len(g.claims)]
-            preds.append(claim(c, aid, figures=[{"raw": f.raw} for f in nxt.figures], dates=[{"raw": d.raw} for d in nxt.dates]))
+            preds.append(
+                claim(c, aid, figures=[{"raw": f.raw} for f in nxt.figures], dates=[{"raw": d.raw} for d in nxt.dates])
+            )
     r = score(gold, preds)
     assert r.figures.counts["correct"] == 0 and r.figures.counts["partial"] == 1
     assert r.dates.counts["correct"] == 0 and r.dates.counts["partial"] == 4
@@ -128,9 +136,15 @@ def test_leaving_out_only_the_speaker_gives_a_graded_claim_score(gold, score):
 
 
 LOOKALIKES = {  # a different person (or body) who shares part of the name
-    "Odo Manuhutu": "Odo Kusuma", "Rudy Salahuddin": "Rudy Hartono", "Kemenko Perekonomian": "Kemenko Marves",
-    "Pemerintah": "Pemerintah Provinsi Banten", "Lies Zeny Merry": "Lies Hartati", "Budi Primawan": "Budi Arie",
-    "Agus Mintono": "Agus Salim", "Johnny G. Plate": "Johnny Depp", "Joko Widodo": "Joko Susilo",
+    "Odo Manuhutu": "Odo Kusuma",
+    "Rudy Salahuddin": "Rudy Hartono",
+    "Kemenko Perekonomian": "Kemenko Marves",
+    "Pemerintah": "Pemerintah Provinsi Banten",
+    "Lies Zeny Merry": "Lies Hartati",
+    "Budi Primawan": "Budi Arie",
+    "Agus Mintono": "Agus Salim",
+    "Johnny G. Plate": "Johnny Depp",
+    "Joko Widodo": "Joko Susilo",
 }
 
 
@@ -146,9 +160,14 @@ def test_claims_lifted_from_scraped_noise_earn_nothing(gold, score, articles):
     # Added to perfect predictions: a claim quoting 001's "Cek Berita dan Artikel yang lain di Google News" link,
     # and one quoting 000's "Baca Juga" with a figure and a speaker. Both are from noise: spurious claims, their
     # figure and speaker spurious. claims: credit 39, ACT 41 -> P = 39/41, R = 1; figures P = 28/29.
-    noise = [PredictedClaim(article_id=A001, text="Cek Berita dan Artikel yang lain di Google News",
-                            evidence=["Cek Berita dan Artikel yang lain di Google News"]),
-             PredictedClaim(article_id=A000, text="Baca Juga", evidence=["Baca Juga"], figures=["3,8 juta"], speaker="Odo")]  # fmt: skip
+    noise = [
+        PredictedClaim(
+            article_id=A001,
+            text="Cek Berita dan Artikel yang lain di Google News",
+            evidence=["Cek Berita dan Artikel yang lain di Google News"],
+        ),
+        PredictedClaim(article_id=A000, text="Baca Juga", evidence=["Baca Juga"], figures=["3,8 juta"], speaker="Odo"),
+    ]
     r = score(gold, perfect(gold) + noise)
     assert r.claims.precision == pytest.approx(39 / 41) and r.claims.recall == 1.0
     assert r.figures.precision == pytest.approx(28 / 29) and r.attribution.precision == pytest.approx(30 / 31)
@@ -186,7 +205,11 @@ def test_a_paraphrase_with_the_right_values_is_matched(gold, score):
 def test_evidence_not_in_the_article_is_reported_ungrounded(gold, score):
     # Two quotes: one retyped with other line breaks and curly quotes (found, normalised), one invented.
     g = gold[A000]
-    good = claim(g.claims[2], A000, evidence=['“Animo masyarakat, kalau bisa dilihat   mulai meningkat pembelian produk-produk lokal,” kata Odo'])
+    good = claim(
+        g.claims[2],
+        A000,
+        evidence=["“Animo masyarakat, kalau bisa dilihat   mulai meningkat pembelian produk-produk lokal,” kata Odo"],
+    )
     bad = claim(g.claims[3], A000, evidence=["Pada Maret 2020 semua UMKM di Tangerang tutup permanen"])
     r = score({A000: g}, [good, bad])
     assert r.grounding["normalised"] == 1 and r.grounding["ungrounded_evidence"] == 1

@@ -26,7 +26,7 @@ def _ev(articles, aid, text):
     return Evidence(text=text, start=articles[aid].text.index(text))
 
 
-@pytest.fixture()
+@pytest.fixture
 def mini_gold(articles):
     """Two claims of article 000 and one of 001, annotated by hand for these tests."""
     odo = Speaker(name="Odo Manuhutu", aliases=["Odo"], role="Deputi", organisation="Kemenko Marves")
@@ -36,7 +36,8 @@ def mini_gold(articles):
         claims=[
             GoldClaim(
                 id="t-1", statement="target 2 million MSMEs by December 2020",
-                evidence=[_ev(articles, A000, "pemerintah mematok target 2 juta UMKM bergabung ke ekosistem digital , pada Desember 2020")],
+                evidence=[_ev(articles, A000, "pemerintah mematok target 2 juta UMKM bergabung ke ekosistem digital , "
+                                 "pada Desember 2020")],
                 figures=[Figure(raw="2 juta", value=Decimal(2000000), unit="count")],
                 dates=[DateRef(raw="pada Desember 2020", value="2020-12", role="target")],
                 attribution=Attribution(speaker="Odo Manuhutu", cue="mengatakan", kind="indirect"),
@@ -50,17 +51,28 @@ def mini_gold(articles):
         ],
     )  # fmt: skip
     g001 = GoldArticle(
-        article_id=A001, sha256=articles[A001].sha256, published="2023-12-04", speakers=[rudy],
+        article_id=A001,
+        sha256=articles[A001].sha256,
+        published="2023-12-04",
+        speakers=[rudy],
         claims=[
             GoldClaim(
-                id="t-3", statement="27 million MSMEs have gone digital",
-                evidence=[_ev(articles, A001, "Saat ini sudah 27 juta yang sudah go digital,” ujarnya dalam Media Briefing: Peluncuran Buku Putih Strategi Nasional Pengembangan Ekonomi Digital, Senin (4/12/2023)")],
+                id="t-3",
+                statement="27 million MSMEs have gone digital",
+                evidence=[
+                    _ev(
+                        articles,
+                        A001,
+                        "Saat ini sudah 27 juta yang sudah go digital,” ujarnya dalam Media Briefing: "
+                        "Peluncuran Buku Putih Strategi Nasional Pengembangan Ekonomi Digital, Senin (4/12/2023)",
+                    )
+                ],
                 figures=[Figure(raw="27 juta", value=Decimal(27000000), unit="count")],
                 dates=[DateRef(raw="Senin (4/12/2023)", value="2023-12-04", role="point")],
                 attribution=Attribution(speaker="Rudy Salahuddin", cue="ujar", kind="direct"),
             ),
         ],
-    )  # fmt: skip
+    )
     return {A000: g000, A001: g001}
 
 
@@ -72,7 +84,9 @@ def _perfect():
     return [
         _pred(A000, "pemerintah mematok target 2 juta UMKM pada Desember 2020", ["2 juta"], ["Desember 2020"], "Odo"),
         _pred(A000, "angka UMKM yang telah bergabung telah mencapai 3,8 juta", ["3,8 juta"], [], "Odo Manuhutu"),
-        _pred(A001, "Saat ini sudah 27 juta yang sudah go digital", ["27 juta"], ["Senin (4/12/2023)"], "Rudy Salahuddin"),
+        _pred(
+            A001, "Saat ini sudah 27 juta yang sudah go digital", ["27 juta"], ["Senin (4/12/2023)"], "Rudy Salahuddin"
+        ),
     ]
 
 
@@ -127,7 +141,7 @@ def test_sindonews_for_odo_is_an_attribution_error(mini_gold):
 
 
 def test_duplicate_prediction_is_spurious(mini_gold):
-    preds = _perfect() + [_perfect()[2]]
+    preds = [*_perfect(), _perfect()[2]]
     r = evaluate(mini_gold, preds, n_boot=200)
     # the copy of the 27 juta claim cannot align again: one spurious claim, one spurious figure and date,
     # one spurious speaker. claims: COR 3, SPU 1 -> P = 3/4, R = 1; the copy is labelled a duplicate.
@@ -174,7 +188,7 @@ def test_a_place_given_as_a_date_is_a_spurious_unreadable_date(mini_gold):
 
 
 def test_unknown_article_ids_are_reported_not_scored(mini_gold):
-    preds = _perfect() + [_pred("999_unknown", "x", ["5 juta"])]
+    preds = [*_perfect(), _pred("999_unknown", "x", ["5 juta"])]
     r = evaluate(mini_gold, preds, n_boot=200)
     assert r.ignored_predictions == {"999_unknown": 1}
     assert r.figures.f1 == 1.0

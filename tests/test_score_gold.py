@@ -16,16 +16,16 @@ evaluate = score_with_texts
 
 def as_predictions(gold, values: bool) -> list[PredictedClaim]:
     """The gold claims as a model would answer them: raw text only (values=False) or with values too."""
-    out = []
-    for aid, g in sorted(gold.items()):
-        for c in g.claims:
-            out.append(PredictedClaim(
-                article_id=aid, text=c.statement, evidence=[e.text for e in c.evidence],
-                figures=[f.model_dump() if values else {"raw": f.raw} for f in c.figures],
-                dates=[d.model_dump() if values else {"raw": d.raw} for d in c.dates],
-                speaker=c.speaker,
-            ))  # fmt: skip
-    return out
+    return [
+        PredictedClaim(
+            article_id=aid, text=c.statement, evidence=[e.text for e in c.evidence],
+            figures=[f.model_dump() if values else {"raw": f.raw} for f in c.figures],
+            dates=[d.model_dump() if values else {"raw": d.raw} for d in c.dates],
+            speaker=c.speaker,
+        )
+        for aid, g in sorted(gold.items())
+        for c in g.claims
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("values", [True, False], ids=["with-values", "raw-only"])
@@ -88,7 +88,7 @@ def test_outlet_instead_of_speaker_is_an_attribution_error(gold):
 
 def test_inference_given_to_the_official_is_spurious_attribution(gold):
     preds = as_predictions(gold, values=False)
-    inferred = [p for p, c in zip(preds, (c for g in sorted(gold.items()) for c in g[1].claims))
+    inferred = [p for p, c in zip(preds, (c for g in sorted(gold.items()) for c in g[1].claims), strict=True)
                 if c.attribution.kind == "inference"]  # fmt: skip
     assert inferred, "the gold has the journalist's inferences (Artinya, ...)"
     inferred[0].speaker = "Rudy Salahuddin"
@@ -115,7 +115,7 @@ def test_score_json_is_byte_identical_for_the_same_seed(tmp_path, gold):
 
 
 @pytest.mark.parametrize(
-    "line, words",
+    ("line", "words"),
     [
         ("{not json", ["invalid JSON"]),
         ('{"text": "no article id"}', ["article_id", "missing"]),
@@ -124,7 +124,9 @@ def test_score_json_is_byte_identical_for_the_same_seed(tmp_path, gold):
 )
 def test_malformed_prediction_line_is_named(tmp_path, line, words):
     path = tmp_path / "p.jsonl"
-    path.write_text('{"article_id": "000_5c7c061acdd0991c", "figures": ["3,8 juta"]}\n\n' + line + "\n", encoding="utf-8")
+    path.write_text(
+        '{"article_id": "000_5c7c061acdd0991c", "figures": ["3,8 juta"]}\n\n' + line + "\n", encoding="utf-8"
+    )
     r = run_cli("score", "--predictions", str(path))
     assert r.returncode == 2
     assert "p.jsonl:3:" in r.stderr and len(r.stderr.strip().splitlines()) == 1
@@ -141,7 +143,11 @@ def test_non_utf8_predictions_are_named(tmp_path):
 
 def test_unknown_articles_and_missing_fields_do_not_crash(tmp_path):
     path = tmp_path / "p.jsonl"
-    path.write_text('{"article_id": "nope"}\n{"article_id": "000_5c7c061acdd0991c", "figures": [{"raw": "??"}], "dates": ["kapan-kapan"]}\n', encoding="utf-8")
+    path.write_text(
+        '{"article_id": "nope"}\n'
+        '{"article_id": "000_5c7c061acdd0991c", "figures": [{"raw": "??"}], "dates": ["kapan-kapan"]}\n',
+        encoding="utf-8",
+    )
     r = run_cli("score", "--predictions", str(path), "--json", "--n-boot", "50")
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
@@ -150,11 +156,14 @@ def test_unknown_articles_and_missing_fields_do_not_crash(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "content, words",
+    ("content", "words"),
     [
         ("", ["no predicted claims"]),
         ("\n\n", ["no predicted claims"]),
-        ('{"article_id": "999_unknown", "figures": ["3,8 juta"]}\n', ["no prediction names a gold article", "999_unknown"]),
+        (
+            '{"article_id": "999_unknown", "figures": ["3,8 juta"]}\n',
+            ["no prediction names a gold article", "999_unknown"],
+        ),
     ],
     ids=["empty", "blank-lines", "no-gold-article"],
 )

@@ -60,8 +60,17 @@ def session(tmp_path_factory):
         explain = harness("cache", "explain", "--prompt", "guided", "--article", A001, "--model", "fake-model", *store)
         listing = harness("cache", "list", *store)
         sent = [e["headers"].get("authorization") for e in srv.log]
-    return dict(key=key, tmp=tmp, run=run, report=report, explain=explain, listing=listing, outputs=outputs,
-                sent=sent, run_dir=run_dir)  # fmt: skip
+    return {
+        "key": key,
+        "tmp": tmp,
+        "run": run,
+        "report": report,
+        "explain": explain,
+        "listing": listing,
+        "outputs": outputs,
+        "sent": sent,
+        "run_dir": run_dir,
+    }
 
 
 def test_every_command_worked_and_the_key_reached_the_endpoint(session):

@@ -75,7 +75,9 @@ def explain(
     t.add_column("value", overflow="fold")
     for k, v in sample.parts.model_dump(mode="json").items():
         t.add_row(k, str(v))
-    t.add_row("prompt (not in the key)", f"{sample.prompt.id} v{sample.prompt.version} sha256 {sample.prompt.sha256[:16]}")
+    t.add_row(
+        "prompt (not in the key)", f"{sample.prompt.id} v{sample.prompt.version} sha256 {sample.prompt.sha256[:16]}"
+    )
     t.add_row("key", sample.key)
     _console().print(t)
     if hit is not None:

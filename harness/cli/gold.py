@@ -51,7 +51,11 @@ def stats(gold: Path = GOLD, seeds: Path = SEEDS) -> None:
 
 
 @app.command()
-def export(out: Path = typer.Option(..., "--out", help="Folder to write the dataset to."), gold: Path = GOLD, seeds: Path = SEEDS) -> None:
+def export(
+    out: Path = typer.Option(..., "--out", help="Folder to write the dataset to."),
+    gold: Path = GOLD,
+    seeds: Path = SEEDS,
+) -> None:
     """Write the gold as a Hugging Face `datasets` dataset (`datasets.load_from_disk(OUT)`), no hub access."""
     from harness import corpus
 

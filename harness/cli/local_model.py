@@ -16,6 +16,7 @@ def _lm():
 
     return local_model
 
+
 app = typer.Typer(no_args_is_help=True, help="Set up, locate and serve the embedded local model (offline, CPU).")
 
 CACHE_DIR = typer.Option(None, "--cache-dir", help="Cache folder (default: $HARNESS_CACHE_DIR or ~/.cache/harness).")
@@ -47,7 +48,9 @@ def serve(
     port: int | None = typer.Option(None, "--port", help="Loopback port (default: a free one)."),
     model_file: Path | None = MODEL_FILE,
     cache_dir: Path | None = CACHE_DIR,
-    alias: str | None = typer.Option(None, "--alias", help="Model name the server answers to (default: the pinned model's name)."),
+    alias: str | None = typer.Option(
+        None, "--alias", help="Model name the server answers to (default: the pinned model's name)."
+    ),
     n_ctx: int = typer.Option(8192, "--n-ctx", help="Context window in tokens."),
     threads: int = typer.Option(2, "--threads", help="CPU threads."),
 ) -> None:

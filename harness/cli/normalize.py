@@ -23,7 +23,7 @@ def _published(value: str | None) -> str | None:
     if value is None:
         return None
     if _PUBLISHED.fullmatch(value):
-        y, m, d = (value.split("-") + ["01", "01"])[:3]
+        y, m, d = ([*value.split("-"), "01", "01"])[:3]
         try:
             date(int(y), int(m), int(d))
             return value
@@ -79,7 +79,9 @@ def _slot(kind: str, text: str, published: str | None, article: str | None, gold
 
 def normalize(
     kind: str = typer.Argument(..., metavar="KIND", help="figure, date or speaker."),
-    text: str = typer.Argument(..., metavar="TEXT", help="The slot as written, e.g. \"3,8 juta\", \"Per Maret 2023\", \"kata Odo\"."),
+    text: str = typer.Argument(
+        ..., metavar="TEXT", help='The slot as written, e.g. "3,8 juta", "Per Maret 2023", "kata Odo".'
+    ),
     published: str | None = typer.Option(
         None, "--published", help="Publication date YYYY-MM-DD that anchors a year-less or relative date."
     ),

@@ -42,8 +42,12 @@ def _read(arg: str, runs_dir: Path):
 
 def report(
     run: str = typer.Argument(..., help="Run folder, run.json, or run id."),
-    out: Path | None = typer.Option(None, "--out", help="Folder for report.md and report.html (default: the run's folder)."),
-    articles: Path | None = typer.Option(None, "--articles", help="Where the article texts are (default: as recorded)."),
+    out: Path | None = typer.Option(
+        None, "--out", help="Folder for report.md and report.html (default: the run's folder)."
+    ),
+    articles: Path | None = typer.Option(
+        None, "--articles", help="Where the article texts are (default: as recorded)."
+    ),
     gold: Path | None = typer.Option(None, "--gold", help="Where the gold is (default: as recorded)."),
     runs_dir: Path = RUNS_DIR,
 ) -> None:
@@ -131,12 +135,17 @@ def gate(
 
 def leaderboard(
     run: str = typer.Argument(..., help="Run folder, run.json, or run id (typically prompts x models)."),
-    prices: Path | None = typer.Option(None, "--prices",
-                                       help='JSON {"model": {"prompt": usd, "completion": usd}}, USD per 1M tokens.'),
-    sort: str = typer.Option("claims", "--sort",
-                             help="Field whose F1 ranks the rows: figures, dates, attribution, claims, claims_exact, figures_anywhere, dates_anywhere."),
+    prices: Path | None = typer.Option(
+        None, "--prices", help='JSON {"model": {"prompt": usd, "completion": usd}}, USD per 1M tokens.'
+    ),
+    sort: str = typer.Option(
+        "claims",
+        "--sort",
+        help="Field whose F1 ranks the rows: figures, dates, attribution, claims, claims_exact, figures_anywhere, "
+        "dates_anywhere.",
+    ),
     runs_dir: Path = RUNS_DIR,
-) -> None:  # fmt: skip
+) -> None:
     """One row per (prompt, model): F1 per field, failures, tokens, mean latency, and cost with a price table."""
     from harness.report.leaderboard import leaderboard as board
     from harness.report.leaderboard import load_prices, render_leaderboard

@@ -17,23 +17,46 @@ from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR
 
 # Options shared with `harness cache explain` (the same flags name the same cache key).
 PROMPT = typer.Option(None, "--prompt", help="Prompt id in --prompts-dir or a YAML path; repeatable. (default: guided)")
-MODEL = typer.Option(None, "--model", help="Model name; repeatable. Required with an endpoint; the embedded model's alias otherwise. `baseline` with no endpoint: the built-in rules-only reader (no model, no request); at an endpoint it is an ordinary model name.")
-ARTICLES = typer.Option(None, "--articles", help="Other articles: a folder of .txt files or a `datasets` save_to_disk folder (article_id, text).")
+MODEL = typer.Option(
+    None,
+    "--model",
+    help="Model name; repeatable. Required with an endpoint; the embedded model's alias otherwise. `baseline` with no "
+    "endpoint: the built-in rules-only reader (no model, no request); at an endpoint it is an ordinary model name.",
+)
+ARTICLES = typer.Option(
+    None,
+    "--articles",
+    help="Other articles: a folder of .txt files or a `datasets` save_to_disk folder (article_id, text).",
+)
 SEEDS = typer.Option(Path("seeds"), "--seeds", help="Folder of the articles (<article_id>.txt).")
 PROMPTS_DIR = typer.Option(Path("prompts"), "--prompts-dir", help="Folder of prompt YAML files.")
-BASE_URL = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL; none: the embedded model).")
-ENDPOINT_ID = typer.Option(None, "--endpoint-id", help="Name the endpoint in cache keys yourself (e.g. a server whose port changes).")
-MODEL_FILE = typer.Option(None, "--model-file", help="Another GGUF file for the embedded model (default: $HARNESS_MODEL_FILE or the pinned one).")
+BASE_URL = typer.Option(
+    None, "--base-url", help="OpenAI-compatible endpoint (default: $OPENAI_BASE_URL; none: the embedded model)."
+)
+ENDPOINT_ID = typer.Option(
+    None, "--endpoint-id", help="Name the endpoint in cache keys yourself (e.g. a server whose port changes)."
+)
+MODEL_FILE = typer.Option(
+    None,
+    "--model-file",
+    help="Another GGUF file for the embedded model (default: $HARNESS_MODEL_FILE or the pinned one).",
+)
 TEMPERATURE = typer.Option(0.0, "--temperature")
 SEED = typer.Option(0, "--seed", help="Sampling seed sent to the endpoint.")
 MAX_TOKENS = typer.Option(2048, "--max-tokens")
 MODE = typer.Option("json", "--mode", help="instructor mode: json, tools, md_json or json_schema.")
 GRAMMAR = typer.Option(
-    None, "--grammar/--no-grammar",
-    help="json mode: also send the schema as a decoding grammar (a llama_cpp.server extension; default: off — with it the 1.5B model tends to close the claims list at once).",
-)  # fmt: skip
+    None,
+    "--grammar/--no-grammar",
+    help="json mode: also send the schema as a decoding grammar (a llama_cpp.server extension; default: off — with "
+    "it the 1.5B model tends to close the claims list at once).",
+)
 CACHE_DIR = typer.Option(DEFAULT_CACHE_DIR, "--cache-dir", help="Local response cache (one JSON file per key).")
-RECORDED = typer.Option(None, "--recorded", help=f"Read-only recorded responses, consulted after the cache; repeatable. (default: {DEFAULT_RECORDED_DIR})")
+RECORDED = typer.Option(
+    None,
+    "--recorded",
+    help=f"Read-only recorded responses, consulted after the cache; repeatable. (default: {DEFAULT_RECORDED_DIR})",
+)
 
 
 def generation(temperature: float, seed: int | None, max_tokens: int, mode: str, **more: object):
@@ -51,7 +74,7 @@ def _f1(field: dict) -> str:
     return f"{field['f1']:.2f}" + (f"\n{ci[0]:.2f}-{ci[1]:.2f}" if ci else "")
 
 
-def score_table(record) -> Table:  # noqa: ANN001  (a RunRecord)
+def score_table(record) -> Table:
     """One row per prompt x model (x repeat): strict F1 with its 95% interval per field, and failed samples."""
     repeats = record.parameters.repeats > 1
     t = Table(title=f"Run {record.run_id}: strict F1 and its 95% bootstrap interval", box=box.SIMPLE_HEAD,
@@ -81,10 +104,14 @@ def run(
     articles: Path | None = ARTICLES,
     seeds: Path = SEEDS,
     article: list[str] = typer.Option(None, "--article", help="Run only this article id; repeatable."),
-    gold: Path | None = typer.Option(None, "--gold", help="Gold folder (default: gold/ when the articles are the seeds)."),
+    gold: Path | None = typer.Option(
+        None, "--gold", help="Gold folder (default: gold/ when the articles are the seeds)."
+    ),
     prompts_dir: Path = PROMPTS_DIR,
     base_url: str | None = BASE_URL,
-    api_key: str | None = typer.Option(None, "--api-key", help="(default: $OPENAI_API_KEY) Sent to the endpoint only; never written to any file."),
+    api_key: str | None = typer.Option(
+        None, "--api-key", help="(default: $OPENAI_API_KEY) Sent to the endpoint only; never written to any file."
+    ),
     endpoint_id: str | None = ENDPOINT_ID,
     model_file: Path | None = MODEL_FILE,
     temperature: float = TEMPERATURE,
@@ -92,23 +119,43 @@ def run(
     max_tokens: int = MAX_TOKENS,
     mode: str = MODE,
     grammar: bool | None = GRAMMAR,
-    max_retries: int = typer.Option(2, "--max-retries", help="instructor re-asks after an answer that fails the schema."),
-    max_attempts: int = typer.Option(4, "--max-attempts", help="Attempts per request on 429/5xx/timeout/connection faults."),
-    timeout: float | None = typer.Option(None, "--timeout", help="Seconds per HTTP request (default: 1800 embedded, 300 otherwise)."),
-    concurrency: int | None = typer.Option(None, "--concurrency", help="Requests in flight (default: 1 embedded, 8 otherwise)."),
-    repeats: int = typer.Option(1, "--repeats", help="Ask each sample this many times (each repeat is its own cache entry)."),
+    max_retries: int = typer.Option(
+        2, "--max-retries", help="instructor re-asks after an answer that fails the schema."
+    ),
+    max_attempts: int = typer.Option(
+        4, "--max-attempts", help="Attempts per request on 429/5xx/timeout/connection faults."
+    ),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="Seconds per HTTP request (default: 1800 embedded, 300 otherwise)."
+    ),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", help="Requests in flight (default: 1 embedded, 8 otherwise)."
+    ),
+    repeats: int = typer.Option(
+        1, "--repeats", help="Ask each sample this many times (each repeat is its own cache entry)."
+    ),
     offline: bool = typer.Option(False, "--offline", help="Answer from the cache only; a miss is an error (exit 2)."),
     cache_dir: Path = CACHE_DIR,
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write the local cache."),
     recorded: list[Path] = RECORDED,
-    no_recorded: bool = typer.Option(False, "--no-recorded", help="Do not consult recorded responses: ask the model for whatever the local cache lacks."),
-    record_to: Path | None = typer.Option(None, "--record-to", help="Also write every answer of this run to this folder (e.g. reports/recorded)."),
+    no_recorded: bool = typer.Option(
+        False,
+        "--no-recorded",
+        help="Do not consult recorded responses: ask the model for whatever the local cache lacks.",
+    ),
+    record_to: Path | None = typer.Option(
+        None, "--record-to", help="Also write every answer of this run to this folder (e.g. reports/recorded)."
+    ),
     out: Path = typer.Option(Path("reports/runs"), "--out", help="Where run records go (<out>/<run-id>/run.json)."),
-    max_failure_rate: float = typer.Option(0.5, "--max-failure-rate", help="Exit 1 when more than this share of samples failed."),
+    max_failure_rate: float = typer.Option(
+        0.5, "--max-failure-rate", help="Exit 1 when more than this share of samples failed."
+    ),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples for the intervals."),
     n_threads: int = typer.Option(2, "--n-threads", help="CPU threads of the embedded model."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No per-sample progress lines."),
-    report: bool = typer.Option(True, "--report/--no-report", help="Also write report.md and report.html beside run.json."),
+    report: bool = typer.Option(
+        True, "--report/--no-report", help="Also write report.md and report.html beside run.json."
+    ),
 ) -> None:
     """Extract claims with each prompt and model from every article, score them against the gold, write a run record.
 
@@ -121,15 +168,20 @@ def run(
 
     err = Console(stderr=True, highlight=False)
 
-    def progress(r) -> None:  # noqa: ANN001
+    def progress(r) -> None:
         if quiet:
             return
         what = f"{r.prompt} {r.model} {r.article_id}" + (f" #{r.repeat}" if repeats > 1 else "")
         if r.ok:
-            err.print(f"  [green]ok[/] {escape(what)}: {len(r.claims)} claims, {r.latency_s:.1f} s, {r.attempts} attempt(s)"
-                      + (" (cut at max_tokens)" if r.truncated else ""), soft_wrap=True)
+            err.print(
+                f"  [green]ok[/] {escape(what)}: {len(r.claims)} claims, {r.latency_s:.1f} s, {r.attempts} attempt(s)"
+                + (" (cut at max_tokens)" if r.truncated else ""),
+                soft_wrap=True,
+            )
         else:
-            err.print(f"  [red]failed[/] {escape(what)}: {r.failure.kind} ({escape(r.failure.message[:120])})", soft_wrap=True)
+            err.print(
+                f"  [red]failed[/] {escape(what)}: {r.failure.kind} ({escape(r.failure.message[:120])})", soft_wrap=True
+            )
 
     def go():
         cfg = RunConfig(

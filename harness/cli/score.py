@@ -62,7 +62,9 @@ def score(
             raise InputError("no predicted claims in the file (an empty file scores nothing)", str(predictions))
         if not any(p.article_id in g for p in preds):
             ids = sorted({p.article_id for p in preds})
-            raise InputError(f"no prediction names a gold article (article ids: {', '.join(ids[:3])})", str(predictions))
+            raise InputError(
+                f"no prediction names a gold article (article ids: {', '.join(ids[:3])})", str(predictions)
+            )
         return evaluate(g, preds, texts={a: art.text for a, art in articles.items()}, seed=seed, n_boot=n_boot)
 
     report = run_guarded(_do)

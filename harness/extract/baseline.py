@@ -14,7 +14,7 @@ from harness.normalize.dates import parse_date
 from harness.normalize.numbers import find_figures
 from harness.schema import PredictedClaim
 
-__all__ = ["extract_claims", "sentence_spans", "find_dates", "find_speaker", "is_noise"]
+__all__ = ["extract_claims", "find_dates", "find_speaker", "is_noise", "sentence_spans"]
 
 # --- noise: lines a scraper left in, not the article's text ---------------------------------------------------
 _NOISE = re.compile(
@@ -32,8 +32,39 @@ def is_noise(line: str) -> bool:
 
 
 # --- sentences ------------------------------------------------------------------------------------------------
-_ABBREV = {"dr", "drs", "dra", "drg", "prof", "ir", "h", "hj", "st", "no", "jl", "jln", "plt", "plh", "pj", "sdr",
-           "sdri", "bpk", "kab", "kec", "kel", "prov", "rp", "mr", "mrs", "ms", "jr", "sr", "vs", "ny", "tn"}
+_ABBREV = {
+    "dr",
+    "drs",
+    "dra",
+    "drg",
+    "prof",
+    "ir",
+    "h",
+    "hj",
+    "st",
+    "no",
+    "jl",
+    "jln",
+    "plt",
+    "plh",
+    "pj",
+    "sdr",
+    "sdri",
+    "bpk",
+    "kab",
+    "kec",
+    "kel",
+    "prov",
+    "rp",
+    "mr",
+    "mrs",
+    "ms",
+    "jr",
+    "sr",
+    "vs",
+    "ny",
+    "tn",
+}
 _DOTTED = re.compile(r"(?:[A-Za-z]{1,3}\.)+[A-Za-z]{1,3}")  # "S.E", "M.Si", "a.n"
 _TERM = re.compile(r"[.!?…]+")
 
@@ -67,7 +98,7 @@ def _quotes(block: str) -> dict[int, int]:
     spans: dict[int, int] = {}
     straight = [i for i, c in enumerate(block) if c == '"']
     if len(straight) % 2 == 0:
-        spans.update(zip(straight[::2], straight[1::2]))
+        spans.update(zip(straight[::2], straight[1::2], strict=True))
     opened: list[int] = []
     for i, c in enumerate(block):
         if c == "“":
@@ -109,14 +140,16 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every sentence of the article's content, in order; noise lines are left out."""
     out = []
     for lo, hi in _blocks(text):
-        out += [(lo + a, lo + b) for a, b in _split(text[lo:hi]) if text[lo + a:lo + b].strip()]
+        out += [(lo + a, lo + b) for a, b in _split(text[lo:hi]) if text[lo + a : lo + b].strip()]
     return out
 
 
 # --- dates ----------------------------------------------------------------------------------------------------
-_MON = (r"(?:januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september|oktober|november|nopember|"
-        r"desember|january|february|march|may|june|july|august|october|december|"
-        r"jan|feb|mar|apr|jun|jul|agu|agt|aug|sep|sept|okt|oct|nov|des|dec)\.?")
+_MON = (
+    r"(?:januari|februari|pebruari|maret|april|mei|juni|juli|agustus|september|oktober|november|nopember|"
+    r"desember|january|february|march|may|june|july|august|october|december|"
+    r"jan|feb|mar|apr|jun|jul|agu|agt|aug|sep|sept|okt|oct|nov|des|dec)\.?"
+)
 _YEAR = r"(?:19|20)\d\d(?![\d.,]\d|/)"
 _DATE = re.compile(
     r"(?<![\w.,/-])"

@@ -63,7 +63,9 @@ def load_prompt(path: Path) -> Prompt:
         raise InputError("prompt file is not UTF-8", name) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        raise InputError(f"invalid YAML: {getattr(exc, 'problem', exc)}", name, mark.line + 1 if mark else None) from None
+        raise InputError(
+            f"invalid YAML: {getattr(exc, 'problem', exc)}", name, mark.line + 1 if mark else None
+        ) from None
     if not isinstance(raw, dict):
         raise InputError("a prompt file is a YAML mapping with id, version, description, system, user", name, 1)
     try:
@@ -71,7 +73,9 @@ def load_prompt(path: Path) -> Prompt:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"{where}: {'missing required field' if err['type'] == 'missing' else err['msg']}", name) from None
+        raise InputError(
+            f"{where}: {'missing required field' if err['type'] == 'missing' else err['msg']}", name
+        ) from None
     if pf.user.count(SLOT) != 1:
         raise InputError(f"the user template must contain {SLOT} exactly once", name)
     if SLOT in pf.system:

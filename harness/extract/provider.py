@@ -116,7 +116,7 @@ def local_identity(model_file: Path | None, pinned_sha256: str, verified: bool) 
 class _Tally:
     """Per-request counters, reached from instructor's hooks through a context variable (one per asyncio task)."""
 
-    __slots__ = ("responses", "errors", "prompt_tokens", "completion_tokens")
+    __slots__ = ("completion_tokens", "errors", "prompt_tokens", "responses")
 
     def __init__(self) -> None:
         self.responses = self.errors = self.prompt_tokens = self.completion_tokens = 0
@@ -136,7 +136,7 @@ def _on_response(response: Any) -> None:
         tally.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
 
 
-def _on_error(error: Exception, **_: Any) -> None:
+def _on_error(_error: Exception, **_: Any) -> None:
     tally = _TALLY.get()
     if tally is not None:
         tally.errors += 1
@@ -191,7 +191,9 @@ def classify(exc: BaseException) -> tuple[Failure, float | None]:
     if isinstance(exc, openai.APIConnectionError):
         return Failure(kind="transport", message=msg), None
     if isinstance(exc, openai.APIStatusError):
-        return Failure(kind="http_status", message=msg, status=exc.status_code), retry_after_seconds(exc.response.headers)
+        return Failure(kind="http_status", message=msg, status=exc.status_code), retry_after_seconds(
+            exc.response.headers
+        )
     if isinstance(exc, openai.APIResponseValidationError):
         return Failure(kind="malformed", message=msg), None
     if isinstance(exc, IncompleteOutputException):
@@ -338,7 +340,9 @@ class Provider:
             message = message.replace(secret, "***")
         return failure if message == failure.message else failure.model_copy(update={"message": message})
 
-    async def request(self, messages: list[dict[str, str]], model: str, slot: asyncio.Semaphore | None = None) -> Outcome:
+    async def request(
+        self, messages: list[dict[str, str]], model: str, slot: asyncio.Semaphore | None = None
+    ) -> Outcome:
         """Ask once for `messages`, retrying transport faults; never raises for a fault of the endpoint.
 
         `slot` (the run's concurrency limit) is held only while a request is in flight, not while backing off.

@@ -103,7 +103,9 @@ def _from_entry(sample: Sample, entry: CacheEntry, source: Source) -> SampleResu
     )  # fmt: skip
 
 
-def cached_results(samples: list[Sample], cache: ResponseCache) -> tuple[dict[str, SampleResult], dict[str, CacheEntry]]:
+def cached_results(
+    samples: list[Sample], cache: ResponseCache
+) -> tuple[dict[str, SampleResult], dict[str, CacheEntry]]:
     """Results for every sample the cache holds (by key), and the entries they came from."""
     results: dict[str, SampleResult] = {}
     entries: dict[str, CacheEntry] = {}
@@ -175,11 +177,17 @@ async def request_samples(
         outcome = await provider.request(sample.messages, sample.model, slot)
         stats.requests += 1
         stats.attempts += outcome.attempts
-        base = dict(
-            prompt=sample.prompt.id, model=sample.model, article_id=sample.article.article_id, repeat=sample.repeat,
-            key=sample.key, source="request", usage=outcome.usage, latency_s=outcome.latency_s,
-            attempts=outcome.attempts,
-        )  # fmt: skip
+        base = {
+            "prompt": sample.prompt.id,
+            "model": sample.model,
+            "article_id": sample.article.article_id,
+            "repeat": sample.repeat,
+            "key": sample.key,
+            "source": "request",
+            "usage": outcome.usage,
+            "latency_s": outcome.latency_s,
+            "attempts": outcome.attempts,
+        }
         if outcome.answer is None:
             result = SampleResult(**base, ok=False, failure=outcome.failure)
         else:
@@ -213,4 +221,3 @@ def record_entries(entries: Iterable[CacheEntry], store: ResponseStore) -> int:
             store.put(entry)
             n += 1
     return n
-

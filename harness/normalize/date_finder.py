@@ -41,7 +41,8 @@ _PERIOD = re.compile(
 )
 _RELATIVE_YEAR = re.compile(rf"(?<![\w-])tahun\s+(?:ini|lalu|depan){_STOP}")  # not "tahun-tahun berikutnya"
 _BARE_YEAR = re.compile(  # not the decade "2020-an"
-    rf"{_START}(?<![0-9][.,/])(?:19[0-9]{{2}}|20[0-9]{{2}}|2100)(?![0-9a-z]|[.,/][0-9]|-an{_STOP})")
+    rf"{_START}(?<![0-9][.,/])(?:19[0-9]{{2}}|20[0-9]{{2}}|2100)(?![0-9a-z]|[.,/][0-9]|-an{_STOP})"
+)
 # Rule: a bare 1900-2100 is a year unless money comes before it or a scale, percent or counted noun after it.
 _MONEY_BEFORE = re.compile(r"(?:\brp\.?|\bidr|\busd|\bus\$|\$|€|£|¥)\s*$")
 _QUANTITY_AFTER = re.compile(
@@ -49,8 +50,10 @@ _QUANTITY_AFTER = re.compile(
     r"perusahaan|toko|produk|buah|kali|modul|desa|sekolah|siswa|pekerja|karyawan|warga|keluarga|rumah|kasus|km|kg|"
     r"ton|ha|hektare|hektar|meter|rupiah|dolar)(?![a-z]))"
 )
-_ANCHORS = (r"per|pada|sejak|hingga|sampai(?:\s+dengan)?|s\.\s?d\.?|s/d|mulai|dimulai|tanggal|tgl\.?|di|awal|akhir|"
-            r"pertengahan|medio|sepanjang|selama|bulan|tahun")
+_ANCHORS = (
+    r"per|pada|sejak|hingga|sampai(?:\s+dengan)?|s\.\s?d\.?|s/d|mulai|dimulai|tanggal|tgl\.?|di|awal|akhir|"
+    r"pertengahan|medio|sepanjang|selama|bulan|tahun"
+)
 _PREFIX = re.compile(rf"(?<![\w-])(?:(?:{_ANCHORS})\s+){{1,3}}$")  # "pada", "sejak akhir", kept for the role
 _WEEKDAY = re.compile(r"(?<![\w-])(?:senin|selasa|rabu|kamis|jum'?at|sabtu|minggu|ahad)\s*,?\s*(?P<paren>\()?$")
 _DATE_WORD = re.compile(r"(?<![\w-])(?:tanggal|tgl\.?)\s*$")
@@ -88,7 +91,7 @@ def _candidates(low: str) -> list[tuple[int, int]]:
         add(m, wide, m.start("m"))
     for m in _NUMERIC.finditer(low):
         wide = _extend_left(low, *m.span())
-        in_brackets = low[m.start() - 1:m.start()] == "(" and low.startswith(")", m.end())
+        in_brackets = low[m.start() - 1 : m.start()] == "(" and low.startswith(")", m.end())
         if m.group("dm") and not (wide[2] or in_brackets or _DATE_WORD.search(low, max(0, m.start() - 9), m.start())):
             continue  # "28/3" alone may be a fraction or a score; "Senin (28/3)" is a date
         add(m, wide)

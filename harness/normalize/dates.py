@@ -37,17 +37,57 @@ _ANCHOR = re.compile(
     r"dimulai|mulai|since|starting|from|pada|tanggal|tgl\.?|di|on|in)(?!\w)\s*",
 )
 _ROLES = {
-    "sampai dengan": "until", "s.d.": "until", "s.d": "until", "s. d.": "until", "s. d": "until", "s/d": "until",
-    "sampai": "until", "hingga": "until", "until": "until", "till": "until", "through": "until", "up to": "until",
-    "as of": "as_of", "per": "as_of",
-    "sejak": "since", "dimulai": "since", "mulai": "since", "since": "since", "starting": "since", "from": "since",
+    "sampai dengan": "until",
+    "s.d.": "until",
+    "s.d": "until",
+    "s. d.": "until",
+    "s. d": "until",
+    "s/d": "until",
+    "sampai": "until",
+    "hingga": "until",
+    "until": "until",
+    "till": "until",
+    "through": "until",
+    "up to": "until",
+    "as of": "as_of",
+    "per": "as_of",
+    "sejak": "since",
+    "dimulai": "since",
+    "mulai": "since",
+    "since": "since",
+    "starting": "since",
+    "from": "since",
 }  # everything else in _ANCHOR ("pada", "di", "tanggal", "on", "in") is a point
 _MONTHS = (  # month names dateparser knows; listed here to recognise "10 Februari lalu" and "Desember tahun ini"
     "januari februari pebruari maret april mei juni juli agustus september oktober november nopember desember "
     "january february march may june july august october december"
 ).split()
-_MONTH = "|".join(sorted(_MONTHS + ["jan", "feb", "mar", "apr", "jun", "jul", "agu", "agt", "ags", "aug",
-                               "sep", "sept", "okt", "oct", "nov", "des", "dec"], key=len, reverse=True))
+_MONTH = "|".join(
+    sorted(
+        [
+            *_MONTHS,
+            "jan",
+            "feb",
+            "mar",
+            "apr",
+            "jun",
+            "jul",
+            "agu",
+            "agt",
+            "ags",
+            "aug",
+            "sep",
+            "sept",
+            "okt",
+            "oct",
+            "nov",
+            "des",
+            "dec",
+        ],
+        key=len,
+        reverse=True,
+    )
+)
 # "5 maret 2021", "maret 2021", "maret" and "2021" read by hand, as dateparser reads them (a test compares the two)
 _MONTH_NUMBER = {m: n for n, names in enumerate((
     "januari january", "februari pebruari february", "maret march", "april", "mei may", "juni june", "juli july",
@@ -73,12 +113,30 @@ _REL_YEAR = re.compile(r"\s*\btahun\s+(ini|depan|berikutnya|lalu|kemarin|sebelum
 _ISO = re.compile(r"(?<![0-9])([0-9]{4})-([0-9]{1,2})(?:-([0-9]{1,2}))?(?![0-9])")
 _MONTH_YEAR = re.compile(r"(?<![0-9/])([0-9]{1,2})/([0-9]{4})(?![0-9/])")
 _DMY = re.compile(r"(?<![0-9/.-])([0-9]{1,2})([/.-])([0-9]{1,2})(?:\2([0-9]{4}|[0-9]{2}))?(?![0-9/.-]|,[0-9])")
-_ORD = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "1": 1, "2": 2, "3": 3, "4": 4, "pertama": 1, "kedua": 2,
-        "ketiga": 3, "keempat": 4, "first": 1, "second": 2, "third": 3, "fourth": 4}
+_ORD = {
+    "i": 1,
+    "ii": 2,
+    "iii": 3,
+    "iv": 4,
+    "1": 1,
+    "2": 2,
+    "3": 3,
+    "4": 4,
+    "pertama": 1,
+    "kedua": 2,
+    "ketiga": 3,
+    "keempat": 4,
+    "first": 1,
+    "second": 2,
+    "third": 3,
+    "fourth": 4,
+}
 _ORDS = "iv|iii|ii|i|[1-4]|pertama|kedua|ketiga|keempat|first|second|third|fourth"
 _YEAR_TAIL = r"(?:\s*[-/,]?\s*(?:tahun\s+|of\s+|th\.?\s+)?([0-9]{4}))?"
-_QUARTER = re.compile(rf"\b(?:kuartal|kwartal|triwulan|quarter|q|tw)\s*-?\s*({_ORDS})\b{_YEAR_TAIL}"
-                      rf"|\b(first|second|third|fourth)\s+quarter\b{_YEAR_TAIL}")
+_QUARTER = re.compile(
+    rf"\b(?:kuartal|kwartal|triwulan|quarter|q|tw)\s*-?\s*({_ORDS})\b{_YEAR_TAIL}"
+    rf"|\b(first|second|third|fourth)\s+quarter\b{_YEAR_TAIL}"
+)
 _HALF = re.compile(rf"\b(?:semester|paruh|h)\s*-?\s*({_ORDS})\b{_YEAR_TAIL}|\b(first|second)\s+half\b{_YEAR_TAIL}")
 _TIMEX_QH = re.compile(r"^([0-9]{4}|xxxx)-?([qh])([1-4])$")
 _TIMEX = re.compile(r"^([0-9]{4}|XXXX)(?:-(?:([0-9]{2})(?:-([0-9]{2}))?|Q([1-4])|H([12])))?$")
@@ -115,8 +173,13 @@ def _parser(base: datetime):
     from dateparser.date import DateDataParser
 
     # No timestamp or no-spaces parsers: a run of digits ("1700000000", "123456") is a figure, not a date.
-    settings = {"DATE_ORDER": "DMY", "PREFER_LOCALE_DATE_ORDER": False, "PREFER_DATES_FROM": "current_period",
-                "RELATIVE_BASE": base, "PARSERS": ["relative-time", "custom-formats", "absolute-time"]}
+    settings = {
+        "DATE_ORDER": "DMY",
+        "PREFER_LOCALE_DATE_ORDER": False,
+        "PREFER_DATES_FROM": "current_period",
+        "RELATIVE_BASE": base,
+        "PARSERS": ["relative-time", "custom-formats", "absolute-time"],
+    }
     return DateDataParser(languages=["id", "en"], settings=settings)
 
 
@@ -199,9 +262,11 @@ def _via_dateparser(s: str, bases: tuple[datetime, ...], known_year: bool) -> tu
         # followed the sentinel reference is "unknown" while month and day stay known.
         if known_year or gran == "year":
             return None
-        if not all(r[1] == gran and r[0][0] == b.year and r[0][1:] == parts[1:] for r, b in zip(results, bases)):
+        if not all(
+            r[1] == gran and r[0][0] == b.year and r[0][1:] == parts[1:] for r, b in zip(results, bases, strict=True)
+        ):
             return None
-        parts = (None,) + parts[1:]
+        parts = (None, *parts[1:])
     if gran == "quarter":
         y = "XXXX" if parts[0] is None else f"{parts[0]:04d}"
         return f"{y}-Q{parts[1]}", "quarter"
@@ -210,7 +275,7 @@ def _via_dateparser(s: str, bases: tuple[datetime, ...], known_year: bool) -> tu
 
 
 def _calendar(s: str, pub: tuple[str, str, int, tuple[datetime, ...]] | None, past: bool) -> tuple[str, str] | None:
-    """"5 oktober 2020", "maret 2020", "10 februari", "maret", "2020" by hand; None: not one of these forms.
+    """ "5 oktober 2020", "maret 2020", "10 februari", "maret", "2020" by hand; None: not one of these forms.
 
     A missing year is the publication year (dateparser's "current period"); with `past` ("10 Februari lalu") a
     date after the publication date is the previous year's. ("", ""): the form, but no such date ("31 februari").
@@ -228,7 +293,7 @@ def _calendar(s: str, pub: tuple[str, str, int, tuple[datetime, ...]] | None, pa
     if y is None and pub is not None:
         y = pub[2]
         pub_md = tuple(int(p) for p in pub[0].split("-")[1:])  # (month, day), (month,) or ()
-        if past and pub_md and (mo, d or 0)[:len(pub_md)] > pub_md:
+        if past and pub_md and (mo, d or 0)[: len(pub_md)] > pub_md:
             y -= 1
     v = _ymd(y, mo, d)
     return (v, "day" if d else "month") if v else ("", "")
@@ -237,8 +302,7 @@ def _calendar(s: str, pub: tuple[str, str, int, tuple[datetime, ...]] | None, pa
 def _clean(raw: str) -> str:
     s = unicodedata.normalize("NFKC", raw).casefold()
     s = re.sub(r"[()\[\]{}\"“”]", " ", s)
-    s = " ".join(s.split()).strip(" ,.;:")
-    return s
+    return " ".join(s.split()).strip(" ,.;:")
 
 
 @lru_cache(maxsize=8192)
@@ -254,30 +318,30 @@ def _parse(raw: str, published: str | None) -> NormDate:
             role = role or _ROLES.get(word, "point")
         elif not (m := _NOISE.match(s)):
             break
-        s = s[m.end():].strip(" ,")
+        s = s[m.end() :].strip(" ,")
     if m := _NOW.match(s):
         if m.group("asof") or m.group("todate") or role == "until":
             role = "as_of"
         if pub is None:
             return NormDate(None, None, role, True)
         return NormDate(pub[0], pub[1], role, True)
-    if (m := _NAMELY.search(s)) and s[m.end():]:  # "tahun depan, yakni 2023": the explicit restatement wins
-        named = _parse(s[m.end():], published)
+    if (m := _NAMELY.search(s)) and s[m.end() :]:  # "tahun depan, yakni 2023": the explicit restatement wins
+        named = _parse(s[m.end() :], published)
         if named.value is not None:
             return NormDate(named.value, named.granularity, role or named.role, named.deictic_now)
-        s = s[:m.start()].strip(" ,")
+        s = s[: m.start()].strip(" ,")
     if _VAGUE.search(s):
         return NormDate(None, None, role, False)
     past = re.search(rf"(?:\b(?:{_MONTH})|[0-9])\s+lalu$", s) is not None
     if past:
         s = _TRAILING_LALU.sub("", s)  # "10 Februari lalu": "last 10 February"; "tahun lalu" is left alone
     s = re.sub(r"(?<=[0-9]{4})\s+ini$", "", s)  # "2022 ini": "this 2022"
-    if (m := _REL_YEAR.search(s)) and re.fullmatch(rf"(?:.*\b(?:{_MONTH}))?", s[:m.start()]):
+    if (m := _REL_YEAR.search(s)) and re.fullmatch(rf"(?:.*\b(?:{_MONTH}))?", s[: m.start()]):
         # "tahun ini", "Desember tahun ini": (a month of) a year relative to publication; not "2 tahun lalu"
         shift = {"ini": 0, "depan": 1, "berikutnya": 1, "lalu": -1, "kemarin": -1, "sebelumnya": -1}[m.group(1)]
         if pub and not 1 <= pub[2] + shift <= 9999:
             return NormDate(None, None, role, False)  # no such year to name
-        s = (s[:m.start()] + (f" {pub[2] + shift}" if pub else "")).strip()
+        s = (s[: m.start()] + (f" {pub[2] + shift}" if pub else "")).strip()
     s = _WEEKDAY.sub("", s)
     year = pub[2] if pub else None
     got = _rules(s, year)
@@ -312,7 +376,7 @@ def _interval(value: str | None) -> tuple[int | None, int, int] | None:
         return None
     year = None if m.group(1) == "XXXX" else int(m.group(1))
     mo, d, q, h = (int(g) if g else None for g in m.group(2, 3, 4, 5))
-    if mo is not None and not 1 <= mo <= 12 or d is not None and not 1 <= d <= 31:
+    if (mo is not None and not 1 <= mo <= 12) or (d is not None and not 1 <= d <= 31):
         return None
     if d:
         return year, mo * 100 + d, mo * 100 + d

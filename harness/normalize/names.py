@@ -17,19 +17,22 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
-__all__ = ["strip_titles", "split_aliases", "resolve_speaker", "names_organisation", "is_outlet", "normalize_name"]
+__all__ = ["is_outlet", "names_organisation", "normalize_name", "resolve_speaker", "split_aliases", "strip_titles"]
 
 # Titles and honorifics in front of a name, longest first; a trailing "." is optional.
 _TITLES = sorted(
     """wakil presiden|wakil menteri|asisten deputi|vice president|kepala negara|menkop ukm|menkop dan ukm|
     menteri koordinator|direktur utama|presiden|wapres|menteri|menko|menkominfo|menkopukm|menkop|mendag|menkeu|
     menparekraf|wamen|kepala|deputi|asisten|plt|plh|pj|bapak|ibu|pak|bu|dr|prof|ir|drs|dra|hj|h|sdr|sdri|
-    gubernur|wagub|bupati|walikota|wali kota|ketua|direktur|dirut|sekjen|dirjen|mr|mrs|ms|president|minister""".split("|"),
+    gubernur|wagub|bupati|walikota|wali kota|ketua|direktur|dirut|sekjen|dirjen|mr|mrs|ms|president|minister""".split(
+        "|"
+    ),
     key=len,
     reverse=True,
 )
-_TITLE = re.compile(r"^(?:" + "|".join(re.escape(" ".join(t.split())) for t in _TITLES) + r")(?:\.|\b)[\s,]*",
-                    re.IGNORECASE)
+_TITLE = re.compile(
+    r"^(?:" + "|".join(re.escape(" ".join(t.split())) for t in _TITLES) + r")(?:\.|\b)[\s,]*", re.IGNORECASE
+)
 _DEGREES = re.compile(
     r"(?:,?\s+(?:S\.?E|S\.?H|S\.?T|S\.?Sos|S\.?Kom|S\.?Pd|S\.?IP|M\.?Si|M\.?M|M\.?T|M\.?Sc|M\.?Pd|M\.?B\.?A|"
     r"M\.?H|Ph\.?D|MBA|M\.?A|B\.?A|B\.?Sc|Lc)\.?)+$"
@@ -102,7 +105,7 @@ def strip_titles(name: str) -> str:
         m = _TITLE.match(s)
         if not m or m.end() == 0:
             break
-        s, stripped = s[m.end():].strip(" ,"), True
+        s, stripped = s[m.end() :].strip(" ,"), True
     if stripped and s:
         first = s.split()[0].strip(".,()").casefold()
         if first in _ROLE_WORDS or first.startswith("kemen") or ("," in s or ")" in s):
@@ -118,7 +121,7 @@ def _raw_parts(name: str) -> list[str]:
     tail: list[str] = []
     while m := re.search(r"\s*\(([^()]*)\)\s*$", s):
         tail.insert(0, m.group(1))
-        s = s[:m.start()]
+        s = s[: m.start()]
     parts = re.split(r"\s+(?:alias|a\.k\.a\.?|aka)\s+", s, flags=re.IGNORECASE) + tail
     return [p for p in (_clean(x) for x in parts) if p]
 
@@ -164,10 +167,31 @@ def _squash(text: str) -> str:
 # Every word of a title ("Kepala", "Wakil", "Menkominfo"): in a name phrase it says nothing about who is meant.
 _TITLE_WORDS = {w for t in _TITLES for w in t.split() if len(w) > 1}
 # Words that neither name nor contradict a person: titles, words of office, connectives, generic acronyms.
-_NEUTRAL = _ROLE_WORDS | _TITLE_WORDS | {
-    "dari", "dan", "di", "pada", "selaku", "sebagai", "yang", "itu", "eks", "mantan", "pihak", "juga", "from", "at",
-    "as", "umkm", "ukm", "ri", "bumn",
-}
+_NEUTRAL = (
+    _ROLE_WORDS
+    | _TITLE_WORDS
+    | {
+        "dari",
+        "dan",
+        "di",
+        "pada",
+        "selaku",
+        "sebagai",
+        "yang",
+        "itu",
+        "eks",
+        "mantan",
+        "pihak",
+        "juga",
+        "from",
+        "at",
+        "as",
+        "umkm",
+        "ukm",
+        "ri",
+        "bumn",
+    }
+)
 # Speech cues around a name as the articles write them: "kata Odo", "ucap Presiden Jokowi", "Rudy melaporkan".
 _CUE_BEFORE = re.compile(
     r"^(?:kata|ujar|ungkap|tutur|papar|ucap|jelas|sambung|lanjut|imbuh|tambah|terang|sebut|tegas|menurut|sementara|"
@@ -212,7 +236,7 @@ def _person_like(text: str) -> bool:
 class _Entry:
     """One gold speaker, prepared for matching: person-name forms, whole-only forms, own affiliation words."""
 
-    __slots__ = ("canon", "people", "whole", "own")
+    __slots__ = ("canon", "own", "people", "whole")
 
     def __init__(self, canon: str, people: list[tuple[str, ...]], whole: list[tuple[str, ...]], own: frozenset[str]):
         self.canon, self.people, self.whole, self.own = canon, people, whole, own
@@ -226,7 +250,9 @@ def _entry(canon: str, aliases: tuple[str, ...], role: str | None, organisation:
     for text in (canon, *aliases):
         for part in _raw_parts(text):
             stripped = strip_titles(part)
-            target, toks = (people, _plain(stripped).split()) if _person_like(stripped) else (whole, _plain(part).split())
+            target, toks = (
+                (people, _plain(stripped).split()) if _person_like(stripped) else (whole, _plain(part).split())
+            )
             if toks and tuple(toks) not in target:
                 target.append(tuple(toks))
     own = frozenset(t for f in (role, organisation) if isinstance(f, str) for t in _plain(f).split() if len(t) > 1)
@@ -291,7 +317,7 @@ def _same_words(a: tuple[str, ...], b: tuple[str, ...]) -> int:
     """_EXACT for the same words (ignoring case, spacing, punctuation), _SPELLING when only spellings differ."""
     if _squash("".join(a)) == _squash("".join(b)):
         return _EXACT
-    if len(a) == len(b) and all(x == y or _token_fit(x, y) == _SPELLING for x, y in zip(a, b)):
+    if len(a) == len(b) and all(x == y or _token_fit(x, y) == _SPELLING for x, y in zip(a, b, strict=True)):
         return _SPELLING
     return 0
 
@@ -353,13 +379,54 @@ def names_organisation(pred: str | None, speaker: object) -> bool:
 
 
 _OUTLETS = {
-    "sindonews", "sindo", "bisnis", "bisnis indonesia", "jpnn", "medcom", "metrotvnews", "metro tv", "metrotv",
-    "cipasera", "google news", "redaksi", "tim redaksi", "reporter", "wartawan", "penulis", "redaktur", "editor",
-    "jurnalis", "kontributor", "red", "the outlet", "outlet", "news outlet", "the newsroom", "newsroom",
-    "journalist", "the journalist", "the reporter", "the author", "author", "the article", "the writer", "writer",
+    "sindonews",
+    "sindo",
+    "bisnis",
+    "bisnis indonesia",
+    "jpnn",
+    "medcom",
+    "metrotvnews",
+    "metro tv",
+    "metrotv",
+    "cipasera",
+    "google news",
+    "redaksi",
+    "tim redaksi",
+    "reporter",
+    "wartawan",
+    "penulis",
+    "redaktur",
+    "editor",
+    "jurnalis",
+    "kontributor",
+    "red",
+    "the outlet",
+    "outlet",
+    "news outlet",
+    "the newsroom",
+    "newsroom",
+    "journalist",
+    "the journalist",
+    "the reporter",
+    "the author",
+    "author",
+    "the article",
+    "the writer",
+    "writer",
 }
-_NEWSROOM_ROLES = ("redaksi", "reporter", "wartawan", "penulis", "redaktur", "editor", "jurnalis", "journalist",
-                   "kontributor", "the reporter", "the journalist")
+_NEWSROOM_ROLES = (
+    "redaksi",
+    "reporter",
+    "wartawan",
+    "penulis",
+    "redaktur",
+    "editor",
+    "jurnalis",
+    "journalist",
+    "kontributor",
+    "the reporter",
+    "the journalist",
+)
 
 
 def is_outlet(name: str | None) -> bool:

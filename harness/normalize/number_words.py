@@ -13,24 +13,73 @@ from decimal import Decimal, localcontext
 __all__ = ["find_number_words"]
 
 _UNITS = {
-    "nol": 0, "satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5, "enam": 6, "tujuh": 7, "delapan": 8,
+    "nol": 0,
+    "satu": 1,
+    "dua": 2,
+    "tiga": 3,
+    "empat": 4,
+    "lima": 5,
+    "enam": 6,
+    "tujuh": 7,
+    "delapan": 8,
     "sembilan": 9,
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
 }
 _TEENS = {  # whole numbers from 10 to 19: nothing of lower rank may follow them in the same group
-    "sepuluh": 10, "sebelas": 11, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
-    "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19,
+    "sepuluh": 10,
+    "sebelas": 11,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
 }
 _TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
 _SCALES = {  # multiply the group before them and close it; they must come in decreasing order
-    "ribu": 3, "thousand": 3, "juta": 6, "million": 6, "miliar": 9, "milyar": 9, "billion": 9,
-    "triliun": 12, "trilyun": 12, "trillion": 12,
+    "ribu": 3,
+    "thousand": 3,
+    "juta": 6,
+    "million": 6,
+    "miliar": 9,
+    "milyar": 9,
+    "billion": 9,
+    "triliun": 12,
+    "trilyun": 12,
+    "trillion": 12,
 }
 _SE_SCALES = {"seribu": 3, "sejuta": 6, "semiliar": 9, "semilyar": 9, "setriliun": 12}  # "se-" = one of them
 _HALF = ("setengah", "half")
 _POINT = ("koma", "point")  # decimal mark; the digits after it are read one by one ("koma delapan" = ,8)
-_VOCAB = (*_UNITS, *_TEENS, *_TENS, *_SCALES, *_SE_SCALES, *_HALF, *_POINT,
-          "puluh", "belas", "ratus", "hundred", "seratus", "and", "a")
+_VOCAB = (
+    *_UNITS,
+    *_TEENS,
+    *_TENS,
+    *_SCALES,
+    *_SE_SCALES,
+    *_HALF,
+    *_POINT,
+    "puluh",
+    "belas",
+    "ratus",
+    "hundred",
+    "seratus",
+    "and",
+    "a",
+)
 _MAX_FRACTION = 20  # decimals read after "koma"; more is noise
 
 # (?ai:...): any ASCII case, and only ASCII letters, so a match's lower() is always a key of the tables above.

@@ -22,7 +22,7 @@ from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 
 from harness.normalize.number_words import find_number_words
 
-__all__ = ["NormFigure", "parse_figure", "format_id", "same_digits", "find_figures"]
+__all__ = ["NormFigure", "find_figures", "format_id", "parse_figure", "same_digits"]
 
 _MAX_TOKEN = 300  # longer digit runs are noise, not figures (and would need ever more precision)
 _PREC = 2 * _MAX_TOKEN  # working precision: twice the longest digit run read, so nothing is ever rounded
@@ -42,10 +42,21 @@ UNPARSED = NormFigure(value=None, unit=None, approx=False, qualifier=None)
 
 # Scale words -> (power of ten, language). The language picks the decimal mark of a single separator (see above).
 _SCALES = {
-    "ribu": (3, "id"), "rb": (3, "id"), "thousand": (3, "en"),
-    "juta": (6, "id"), "jt": (6, "id"), "million": (6, "en"), "mn": (6, "en"), "mln": (6, "en"),
-    "miliar": (9, "id"), "milyar": (9, "id"), "billion": (9, "en"), "bn": (9, "en"),
-    "triliun": (12, "id"), "trilyun": (12, "id"), "trillion": (12, "en"),
+    "ribu": (3, "id"),
+    "rb": (3, "id"),
+    "thousand": (3, "en"),
+    "juta": (6, "id"),
+    "jt": (6, "id"),
+    "million": (6, "en"),
+    "mn": (6, "en"),
+    "mln": (6, "en"),
+    "miliar": (9, "id"),
+    "milyar": (9, "id"),
+    "billion": (9, "en"),
+    "bn": (9, "en"),
+    "triliun": (12, "id"),
+    "trilyun": (12, "id"),
+    "trillion": (12, "en"),
 }
 # "ribuan"/"jutaan"/... after a number mean "that scale, roughly" (Indonesian).
 _APPROX_SCALES = {"puluhan": 1, "ratusan": 2, "ribuan": 3, "jutaan": 6, "miliaran": 9, "milyaran": 9, "triliunan": 12}
@@ -90,20 +101,66 @@ _AT_MOST_AFTER = re.compile(
 )
 _CURRENCY_BEFORE = re.compile(rf"(?:(?<![^\W\d_])(?:{_alt(['rp', 'idr'])})\.?\s*)$")
 
-_APPROX_WORDS = ("sekitar", "sekira", "kurang lebih", "lebih kurang", "kira-kira", "kira kira", "about", "around",
-                 "approximately", "approx.", "approx", "roughly", "circa", "some")
-_AT_LEAST_WORDS = ("lebih dari", "minimal", "setidaknya", "sedikitnya", "paling sedikit", "di atas",
-                   "tidak kurang dari", "tak kurang dari", "more than", "at least", "over", "above",
-                   "no less than", "not less than")
-_AT_MOST_WORDS = ("hampir", "nyaris", "maksimal", "paling banyak", "kurang dari", "di bawah", "tidak lebih dari",
-                  "tak lebih dari", "almost", "nearly", "up to", "at most", "less than", "fewer than", "under",
-                  "below", "no more than", "not more than")
+_APPROX_WORDS = (
+    "sekitar",
+    "sekira",
+    "kurang lebih",
+    "lebih kurang",
+    "kira-kira",
+    "kira kira",
+    "about",
+    "around",
+    "approximately",
+    "approx.",
+    "approx",
+    "roughly",
+    "circa",
+    "some",
+)
+_AT_LEAST_WORDS = (
+    "lebih dari",
+    "minimal",
+    "setidaknya",
+    "sedikitnya",
+    "paling sedikit",
+    "di atas",
+    "tidak kurang dari",
+    "tak kurang dari",
+    "more than",
+    "at least",
+    "over",
+    "above",
+    "no less than",
+    "not less than",
+)
+_AT_MOST_WORDS = (
+    "hampir",
+    "nyaris",
+    "maksimal",
+    "paling banyak",
+    "kurang dari",
+    "di bawah",
+    "tidak lebih dari",
+    "tak lebih dari",
+    "almost",
+    "nearly",
+    "up to",
+    "at most",
+    "less than",
+    "fewer than",
+    "under",
+    "below",
+    "no more than",
+    "not more than",
+)
 _APPROX_TOO = {"hampir", "nyaris", "almost", "nearly"}  # "almost X" is at most X *and* approximate
 # Comparison signs: the schema has only at_least / at_most, so ">" and "≥" both mean at_least, "<" and "≤" at_most.
 _SIGNS = {">": "at_least", ">=": "at_least", "≥": "at_least", "<": "at_most", "<=": "at_most", "≤": "at_most"}
-_QUAL_WORDS = {**{w: "at_least" for w in _AT_LEAST_WORDS}, **{w: "at_most" for w in _AT_MOST_WORDS}, **_SIGNS}
-_MODIFIER = (rf"(?:(?<![^\W_])(?:{_alt(_APPROX_WORDS + _AT_LEAST_WORDS + _AT_MOST_WORDS)})(?![^\W_])"
-             r"|[~±≈]|(?<![-=<>])[<>]=?|[≤≥])")  # "->" is an arrow, not "more than"
+_QUAL_WORDS = {**dict.fromkeys(_AT_LEAST_WORDS, "at_least"), **dict.fromkeys(_AT_MOST_WORDS, "at_most"), **_SIGNS}
+_MODIFIER = (
+    rf"(?:(?<![^\W_])(?:{_alt(_APPROX_WORDS + _AT_LEAST_WORDS + _AT_MOST_WORDS)})(?![^\W_])"
+    r"|[~±≈]|(?<![-=<>])[<>]=?|[≤≥])"
+)  # "->" is an arrow, not "more than"
 _MODIFIER_BEFORE = re.compile(rf"(?P<mod>{_MODIFIER})\s*$")
 _MODIFIER_ANY = re.compile(_MODIFIER)
 _LEBIH_ANY = re.compile(rf"\b{_word('lebih')}\b(?!\s+(?:{_alt(_COMPARATIVES)})\b)")
@@ -206,11 +263,11 @@ def _mention(s: str, start: int, end: int, tok: str | None = None, number: Decim
     """Extend the number at s[start:end] (a digit token `tok`, or a number word's `number`) to the whole figure
     phrase: (start, end, figure, weak), or None when it is no figure. weak: a bare small number word ("satu")."""
     left, negative = start, False
-    before = s[max(0, start - 40):start]
+    before = s[max(0, start - 40) : start]
     cur = _CURRENCY_BEFORE.search(before)
     if tok is not None:
         prev = s[start - 1] if start else ""
-        if prev == "/" or s[end:end + 1] == "/":
+        if prev == "/" or s[end : end + 1] == "/":
             return None  # "4/12/2023", "28/3", "1/2": dates and fractions, not figures
         if prev.isalpha() and not cur:
             return None  # "B20", glued to a word
@@ -242,7 +299,7 @@ def _mention(s: str, start: int, end: int, tok: str | None = None, number: Decim
         value = -value if negative else value  # inside the context: unary minus rounds to its precision
     if cur:
         unit, left = "idr", start - len(cur.group(0))
-        before = s[max(0, left - 40):left]
+        before = s[max(0, left - 40) : left]
     qualifier = None
     if tail := _AT_LEAST_AFTER.match(s, pos):
         qualifier, pos = "at_least", tail.end()
@@ -273,8 +330,14 @@ def _scan(s: str, in_text: bool) -> list[tuple[int, int, NormFigure, bool]]:
         hit = _mention(s, m.start(), m.end(), tok=tok)
         if hit is None:
             continue
-        if in_text and hit[2].unit == "count" and tok.isdigit() and len(tok) == 4 and 1900 <= int(tok) <= 2100 \
-                and hit[1] == m.end():
+        if (
+            in_text
+            and hit[2].unit == "count"
+            and tok.isdigit()
+            and len(tok) == 4
+            and 1900 <= int(tok) <= 2100
+            and hit[1] == m.end()
+        ):
             continue  # a bare year ("pada 2024", "2022 ini", "Maret 2020") is a date, not a figure
         found.append(hit)
     for start, end, value, scaled in find_number_words(s):

@@ -46,7 +46,9 @@ def select_entry(record: RunRecord, prompt: str | None = None, model: str | None
         raise InputError(f"{which} {record.run_id} has no entry {want} (it has prompt/model/repeat: {have})")
     entry = found[0]
     if entry.report is None:
-        raise InputError(f"{which} {record.run_id}: {entry.prompt}/{entry.model} was not scored ({entry.error or 'no report'})")
+        raise InputError(
+            f"{which} {record.run_id}: {entry.prompt}/{entry.model} was not scored ({entry.error or 'no report'})"
+        )
     return entry
 
 
@@ -67,12 +69,17 @@ def gold_mismatch(a: Side, b: Side) -> str | None:
     """Why A and B cannot be paired (different articles, article texts, gold files or gold items), else None."""
     if set(a.articles) != set(b.articles):
         only_a, only_b = sorted(set(a.articles) - set(b.articles)), sorted(set(b.articles) - set(a.articles))
-        return f"scored on different articles (only in A: {', '.join(only_a) or '-'}; only in B: {', '.join(only_b) or '-'})"
+        return (
+            f"scored on different articles (only in A: {', '.join(only_a) or '-'}; "
+            f"only in B: {', '.join(only_b) or '-'})"
+        )
     changed = sorted(k for k in a.articles if a.articles[k] and b.articles[k] and a.articles[k] != b.articles[k])
     if changed:
         return f"article texts differ ({', '.join(changed)})"
     if a.gold_sha256 is not None and b.gold_sha256 is not None and a.gold_sha256 != b.gold_sha256:
-        names = sorted(k for k in set(a.gold_sha256) | set(b.gold_sha256) if a.gold_sha256.get(k) != b.gold_sha256.get(k))
+        names = sorted(
+            k for k in set(a.gold_sha256) | set(b.gold_sha256) if a.gold_sha256.get(k) != b.gold_sha256.get(k)
+        )
         return f"scored on different gold (files differ: {', '.join(names)})"
     ka, kb = _gold_keys(a.report), _gold_keys(b.report)
     if ka != kb:

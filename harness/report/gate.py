@@ -63,8 +63,10 @@ def render_gate(result: GateResult) -> str:
     ]  # fmt: skip
     for f in result.fields:
         status = "**FAIL**" if f.regressed else "pass"
-        lines.append(f"| {f.field} | {f.baseline:.3f} | {f.run:.3f} | {f.diff:+.3f} | [{f.ci[0]:+.3f}, {f.ci[1]:+.3f}] | "
-                     f"{f.p_holm:.4f} | {f.mdd:.3f} | {status} | {md_cell(f.reason)} |")  # fmt: skip
+        lines.append(
+            f"| {f.field} | {f.baseline:.3f} | {f.run:.3f} | {f.diff:+.3f} | [{f.ci[0]:+.3f}, {f.ci[1]:+.3f}] | "
+            f"{f.p_holm:.4f} | {f.mdd:.3f} | {status} | {md_cell(f.reason)} |"
+        )
     if result.notes:
         lines += ["", *(f"- note: {md_cell(n)}" for n in result.notes)]
     failed = sum(f.regressed for f in result.fields)

@@ -7,6 +7,7 @@ escaped text. No network: no external CSS, JS, fonts or images, and a Content-Se
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
@@ -35,6 +36,7 @@ def environment() -> Environment:
 
 # ---- charts --------------------------------------------------------------------------------------------------
 
+
 def bar_chart(rows: list[tuple[str, float, list[float] | None]], width: int = 260, label_w: int = 100) -> dict:
     """Geometry of a horizontal bar chart on [0, 1]: one bar per (label, value, [lo, hi]) with a whisker."""
     row_h, top = 24, 18
@@ -49,7 +51,14 @@ def bar_chart(rows: list[tuple[str, float, list[float] | None]], width: int = 26
         out.append(bar)
     ticks = [{"x": round(label_w + t * width, 2), "t": f"{t:g}"} for t in (0, 0.25, 0.5, 0.75, 1)]
     height = top + len(rows) * row_h + 4
-    return {"rows": out, "ticks": ticks, "width": label_w + width + 60, "height": height, "x0": label_w, "bottom": height - 4}
+    return {
+        "rows": out,
+        "ticks": ticks,
+        "width": label_w + width + 60,
+        "height": height,
+        "x0": label_w,
+        "bottom": height - 4,
+    }
 
 
 def f1_chart(report: ScoreReport) -> dict:
@@ -66,16 +75,39 @@ def diff_chart(rows: list[tuple[str, float, list[float], float]], width: int = 3
     for i, (label, d, ci, mdd) in enumerate(rows):
         y = top + i * row_h
         x = mid + d * scale
-        out.append({"label": label, "y": y, "ty": y + 12, "wy": y + 8, "x": round(min(x, mid), 2),
-                    "w": round(abs(x - mid), 2), "lo": round(mid + ci[0] * scale, 2), "hi": round(mid + ci[1] * scale, 2),
-                    "mlo": round(mid - mdd * scale, 2), "mw": round(2 * mdd * scale, 2), "value": f"{d:+.3f}",
-                    "neg": d < 0, "vx": label_w + width + 8})  # fmt: skip
-    ticks = [{"x": round(mid + t * span * scale, 2), "t": f"{t * span:+.2g}" if t else "0"} for t in (-1, -0.5, 0, 0.5, 1)]
+        out.append(
+            {
+                "label": label,
+                "y": y,
+                "ty": y + 12,
+                "wy": y + 8,
+                "x": round(min(x, mid), 2),
+                "w": round(abs(x - mid), 2),
+                "lo": round(mid + ci[0] * scale, 2),
+                "hi": round(mid + ci[1] * scale, 2),
+                "mlo": round(mid - mdd * scale, 2),
+                "mw": round(2 * mdd * scale, 2),
+                "value": f"{d:+.3f}",
+                "neg": d < 0,
+                "vx": label_w + width + 8,
+            }
+        )
+    ticks = [
+        {"x": round(mid + t * span * scale, 2), "t": f"{t * span:+.2g}" if t else "0"} for t in (-1, -0.5, 0, 0.5, 1)
+    ]
     height = top + len(rows) * row_h + 4
-    return {"rows": out, "ticks": ticks, "width": label_w + width + 70, "height": height, "mid": mid, "bottom": height - 4}
+    return {
+        "rows": out,
+        "ticks": ticks,
+        "width": label_w + width + 70,
+        "height": height,
+        "mid": mid,
+        "bottom": height - 4,
+    }
 
 
 # ---- drill-down ----------------------------------------------------------------------------------------------
+
 
 def segments(text: str, spans: list[tuple[int, int, str, str]]) -> list[dict]:
     """Cut `text` at every span boundary; each piece carries the kinds ("gold", "pred", "noise") and labels
@@ -83,7 +115,7 @@ def segments(text: str, spans: list[tuple[int, int, str, str]]) -> list[dict]:
     ends = [min(max(x, 0), len(text)) for s, e, *_ in spans for x in (s, e)]
     cuts = sorted({0, len(text), *ends})
     out: list[dict] = []
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         cover = [(k, lab) for s, e, k, lab in spans if s <= a and b <= e]
         kinds = " ".join(sorted({k for k, _ in cover}))
         title = "; ".join(dict.fromkeys(lab for _, lab in cover))

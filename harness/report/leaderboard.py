@@ -133,8 +133,16 @@ def render_leaderboard(record: RunRecord, rows: list[GroupStats], sort: str = "c
         "| " + " | ".join(head) + " |", "|" + "|".join("---" if i < 3 else "---:" for i in range(len(head))) + "|",
     ]  # fmt: skip
     for i, r in enumerate(rows, 1):
-        cells = [str(i), md_cell(r.prompt), md_cell(r.model), *(fmt(r.f1[f]) for f in REPORTED),
-                 f"{r.failed}/{r.samples}", str(r.prompt_tokens), str(r.completion_tokens), f"{r.latency_s.mean:.2f}"]
+        cells = [
+            str(i),
+            md_cell(r.prompt),
+            md_cell(r.model),
+            *(fmt(r.f1[f]) for f in REPORTED),
+            f"{r.failed}/{r.samples}",
+            str(r.prompt_tokens),
+            str(r.completion_tokens),
+            f"{r.latency_s.mean:.2f}",
+        ]
         if has_cost:
             cells.append("n/a" if r.cost_usd is None else f"{r.cost_usd:.6f}")
         lines.append("| " + " | ".join(cells) + " |")

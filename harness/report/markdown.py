@@ -114,8 +114,12 @@ def build_entries(record: RunRecord) -> list[EntryView]:
     return list(views.values())
 
 
-def report_context(record: RunRecord, articles: dict[str, Article] | None = None,
-                   gold: dict[str, GoldArticle] | None = None, notes: list[str] | None = None) -> ReportContext:  # fmt: skip
+def report_context(
+    record: RunRecord,
+    articles: dict[str, Article] | None = None,
+    gold: dict[str, GoldArticle] | None = None,
+    notes: list[str] | None = None,
+) -> ReportContext:
     """Everything the Markdown and HTML views show, computed once."""
     articles, gold = articles or {}, gold or {}
     entries = build_entries(record)
@@ -142,7 +146,8 @@ def _facts(ctx: ReportContext) -> list[str]:
     return [
         f"- **started** {code(r.started)}, {r.duration_s:.1f} s; git {code(commit)}; "
         f"harness {code(prov.packages.get('harness') or '?')}",
-        f"- **endpoint** {r.endpoint.kind} {code(r.endpoint.identity)}; models: " + ", ".join(code(m) for m in r.models),
+        f"- **endpoint** {r.endpoint.kind} {code(r.endpoint.identity)}; models: "
+        + ", ".join(code(m) for m in r.models),
         f"- **prompts** {prompts}",
         f"- **articles** {len(r.articles.sha256)} from {code(r.articles.source)}; gold: "
         + (f"{code(r.gold.source)} ({len(r.gold.sha256)} files)" if r.gold else "none (no scores)"),
@@ -158,7 +163,7 @@ def _scores(ctx: ReportContext) -> list[str]:
         if v.report is None and v.entry is not None and v.entry.error:
             out += [f"- {md_cell(v.label)}: not scored ({md_cell(v.entry.error)})"]
     if not scored:
-        return out + ["No scores: the run has no gold for its articles.", ""]
+        return [*out, "No scores: the run has no gold for its articles.", ""]
     for v in scored:
         rep = v.report
         out += [f"### {md_cell(v.label)}", "", "| field | P [95% CI] | R [95% CI] | F1 [95% CI] | relaxed F1 | "
@@ -171,7 +176,12 @@ def _scores(ctx: ReportContext) -> list[str]:
         out.append("")
     out += ["### Per article (strict F1; correct / gold items — for claims, the credit earned / gold claims)", ""]
     for v in scored:
-        out += [f"**{md_cell(v.label)}**", "", "| article | " + " | ".join(REPORTED) + " |", "|---|" + "---:|" * len(REPORTED)]
+        out += [
+            f"**{md_cell(v.label)}**",
+            "",
+            "| article | " + " | ".join(REPORTED) + " |",
+            "|---|" + "---:|" * len(REPORTED),
+        ]
         for aid, fields in v.report.per_article.items():
             cells = []
             for f in REPORTED:
@@ -191,10 +201,15 @@ def _taxonomy(ctx: ReportContext) -> list[str]:
     kinds: list[str] = []
     for v in views:
         kinds += [k for k in v.taxonomy.counts if k not in kinds]
-    out = ["## Error taxonomy", "", "Counts per entry. The scorer's types need gold; `from_noise` needs the gold's noise "
-           "spans; hallucinated values are checked against the article text alone.", "",
-           "| error type | meaning | " + " | ".join(md_cell(v.label) for v in views) + " |",
-           "|---|---|" + "---:|" * len(views)]  # fmt: skip
+    out = [
+        "## Error taxonomy",
+        "",
+        "Counts per entry. The scorer's types need gold; `from_noise` needs the gold's noise "
+        "spans; hallucinated values are checked against the article text alone.",
+        "",
+        "| error type | meaning | " + " | ".join(md_cell(v.label) for v in views) + " |",
+        "|---|---|" + "---:|" * len(views),
+    ]
     for k in kinds:
         cells = []
         for v in views:
@@ -209,8 +224,10 @@ def _taxonomy(ctx: ReportContext) -> list[str]:
         n = t.figures_judged + t.dates_judged
         rates.append("n/a" if t.hallucination_rate is None else
                      f"{t.hallucination_rate:.1%} ({t.hallucinated_figures + t.hallucinated_dates}/{n})")  # fmt: skip
-    out.append("| **hallucination rate** | hallucinated / predicted figures and dates judged | " + " | ".join(rates) + " |")
-    return out + [""]
+    out.append(
+        "| **hallucination rate** | hallucinated / predicted figures and dates judged | " + " | ".join(rates) + " |"
+    )
+    return [*out, ""]
 
 
 def _failures_and_cost(ctx: ReportContext) -> list[str]:
@@ -237,7 +254,7 @@ def _failures_and_cost(ctx: ReportContext) -> list[str]:
         out.append(f"| {md_cell(g.prompt)} | {md_cell(g.model)} | {pt.mean:.0f} / {pt.p50:.0f} / {pt.p95:.0f} | "
                    f"{ct.mean:.0f} / {ct.p50:.0f} / {ct.p95:.0f} | {lt.mean:.2f} / {lt.p50:.2f} / {lt.p95:.2f} | "
                    f"{g.prompt_tokens + g.completion_tokens} |")  # fmt: skip
-    return out + [""]
+    return [*out, ""]
 
 
 def render_markdown(ctx: ReportContext) -> str:
@@ -249,4 +266,4 @@ def render_markdown(ctx: ReportContext) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["EntryView", "ReportContext", "load_sources", "build_entries", "report_context", "render_markdown"]
+__all__ = ["EntryView", "ReportContext", "build_entries", "load_sources", "render_markdown", "report_context"]

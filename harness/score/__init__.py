@@ -3,4 +3,4 @@
 from harness.score.evaluate import evaluate
 from harness.score.model import FieldScore, ScoreReport
 
-__all__ = ["evaluate", "ScoreReport", "FieldScore"]
+__all__ = ["FieldScore", "ScoreReport", "evaluate"]

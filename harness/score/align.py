@@ -39,7 +39,7 @@ def assign(weights: np.ndarray, minimum: float = 0.0) -> list[tuple[int, int]]:
         return []
     rows, cols = linear_sum_assignment(weights, maximize=True)
     keep = weights[rows, cols] > minimum
-    return list(zip(rows[keep].tolist(), cols[keep].tolist()))
+    return list(zip(rows[keep].tolist(), cols[keep].tolist(), strict=True))
 
 
 def _words(s: str) -> list[str]:
@@ -120,7 +120,7 @@ def verdicts(gold: list, pred: list, key: Callable, judge: Callable) -> tuple[di
 class SlotField:
     """One slot kind (figures or dates) of one article: flat gold and predicted slots with their claims."""
 
-    __slots__ = ("name", "g_claim", "g_index", "g", "p_claim", "p", "g_len", "p_len", "verdicts", "credited", "judge")
+    __slots__ = ("credited", "g", "g_claim", "g_index", "g_len", "judge", "name", "p", "p_claim", "p_len", "verdicts")
 
     def __init__(self, name: str, g_slots: list[list], p_slots: list[list], key: Callable, judge: Callable):
         self.name, self.judge = name, judge

@@ -34,7 +34,15 @@ HEADLINE = ("figures", "dates", "attribution", "claims")
 DIAGNOSTIC = ("claims_exact", "figures_anywhere", "dates_anywhere")
 SCORED = (*HEADLINE, *DIAGNOSTIC)
 CHUNK = 200  # articles whose claim similarities are computed together
-GROUNDING_KEYS = ("quotes", "exact", "normalised", "fuzzy", "ungrounded_evidence", "from_noise_claims", "from_noise_values")
+GROUNDING_KEYS = (
+    "quotes",
+    "exact",
+    "normalised",
+    "fuzzy",
+    "ungrounded_evidence",
+    "from_noise_claims",
+    "from_noise_values",
+)
 _JUDGED: dict[tuple, dict] = {}  # speaker list signature -> {(gold, predicted): judge_speaker result}
 _RESOLVED: dict[tuple, dict] = {}  # speaker list signature -> {name: resolve_speaker result}
 
@@ -67,8 +75,22 @@ class _Prepared:
     """One article read once: claim ids and speakers, slots, judged slot pairs, word sets and, when the article
     text is known, where each predicted claim stands in it (all the later steps need)."""
 
-    __slots__ = ("aid", "speakers", "ids", "g_speaker", "p_speaker", "figs", "dates", "g_tok", "p_tok", "loc",
-                 "blocked", "noise_f", "noise_d", "grounding")  # fmt: skip
+    __slots__ = (
+        "aid",
+        "blocked",
+        "dates",
+        "figs",
+        "g_speaker",
+        "g_tok",
+        "grounding",
+        "ids",
+        "loc",
+        "noise_d",
+        "noise_f",
+        "p_speaker",
+        "p_tok",
+        "speakers",
+    )  # fmt: skip
 
     def __init__(self, gold: GoldArticle, preds: list[PredictedClaim], text: str | None):
         self.aid, self.speakers, pub = gold.article_id, gold.speakers, gold.published
@@ -129,7 +151,7 @@ def score_articles(articles: list[tuple[GoldArticle, list[PredictedClaim], str |
     for lo in range(0, len(articles), CHUNK):
         reset_word_ids()
         prepared = [_Prepared(g, p, t) for g, p, t in articles[lo : lo + CHUNK]]
-        for art, (g2p, eligible) in zip(prepared, align_claims(prepared)):
+        for art, (g2p, eligible) in zip(prepared, align_claims(prepared), strict=True):
             c, cr = _finish(art, g2p, eligible, rows, errors)
             counts.append(c)
             credits.append(cr)
@@ -241,7 +263,7 @@ def _attribution(art: _Prepared, g2p, reasons, earned, rows: list[tuple], cnt: l
     """Speakers of matched pairs are judged; an unmatched gold speaker is missing, an unmatched predicted one spurious
     (labelled with its claim's reason, or outlet_as_speaker)."""
     aid, judge, p_speaker = art.aid, _speaker_judge(art.speakers), art.p_speaker
-    for ci, (gid, speaker) in enumerate(zip(art.ids, art.g_speaker)):
+    for ci, (gid, speaker) in enumerate(zip(art.ids, art.g_speaker, strict=True)):
         cj = g2p.get(ci)
         pred = p_speaker[cj] if cj is not None else None
         outcome, error = judge(speaker, pred)
@@ -267,7 +289,9 @@ def _attribution(art: _Prepared, g2p, reasons, earned, rows: list[tuple], cnt: l
                 errors.append(error)
 
 
-def _claims(art: _Prepared, g2p, reasons, earned, rows, cnt: list[int], exact: list[int], errors: list[str]) -> list[float]:
+def _claims(
+    art: _Prepared, g2p, reasons, earned, rows, cnt: list[int], exact: list[int], errors: list[str]
+) -> list[float]:
     """The graded claim score (CEAF-RME): a matched pair earns the slot F1 inside it, 2 x credit / (gold slots +
     predicted slots), 1 when neither has a slot; claims_exact keeps the all-or-nothing verdict. Returns the credits."""
     aid, credits = art.aid, []

@@ -43,13 +43,13 @@ def _categories(a: ScoreReport, b: ScoreReport, field: str):
     index = {c: k for k, c in enumerate(levels)}
     special = {"missing": len(levels), "spurious": len(levels) + 1}
 
-    def code(it) -> int:  # noqa: ANN001  (an Item)
+    def code(it) -> int:
         return special[it.outcome] if it.outcome in special else index[it.credit]
 
     return code, graded_weights(levels)
 
 
-def _rows(report: ScoreReport, field: str, code) -> tuple[dict[str, dict[str, int]], dict[str, Counter]]:  # noqa: ANN001
+def _rows(report: ScoreReport, field: str, code) -> tuple[dict[str, dict[str, int]], dict[str, Counter]]:
     """Per article: gold key -> category, and the spurious items counted by predicted value."""
     keyed: dict[str, dict[str, int]] = defaultdict(dict)
     spurious: dict[str, Counter] = defaultdict(Counter)
@@ -63,7 +63,7 @@ def _rows(report: ScoreReport, field: str, code) -> tuple[dict[str, dict[str, in
     return keyed, spurious
 
 
-def paired_rows(a: ScoreReport, b: ScoreReport, field: str, code=None, k: int = 5) -> list[list[tuple[int, int]]]:  # noqa: ANN001
+def paired_rows(a: ScoreReport, b: ScoreReport, field: str, code=None, k: int = 5) -> list[list[tuple[int, int]]]:
     """One list of (category under A, category under B) rows per article scored by both, over k categories whose
     last is spurious (as with the five outcomes); k marks a side without the item."""
     code = code or (lambda it: OUTCOMES.index(it.outcome))
@@ -94,5 +94,5 @@ def compare_reports(
     adjusted = holm([r["p_value"] for r in raw])
     return [
         FieldComparison(field=f, metric=f"{metric} ({kind})", p_holm=p, verdict=verdict(r, p), **r)
-        for f, r, p in zip(fields, raw, adjusted)
+        for f, r, p in zip(fields, raw, adjusted, strict=True)
     ]

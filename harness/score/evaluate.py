@@ -34,7 +34,7 @@ def _field_score(per_article: np.ndarray, n_boot: int, seed: int, weights: np.nd
         **ms, ci=ci["micro_strict"],
         relaxed=PRFInterval(**mr, ci=ci["micro_relaxed"]),
         macro={k: PRFInterval(**mm[f"macro_{k}"], ci=ci[f"macro_{k}"]) for k in ("strict", "relaxed")},
-        counts={o: int(n) for o, n in zip(OUTCOMES, totals)}, credit=credit,
+        counts={o: int(n) for o, n in zip(OUTCOMES, totals, strict=True)}, credit=credit,
     )  # fmt: skip
 
 
@@ -43,9 +43,9 @@ def _per_article(ids: list[str], counts: dict[str, np.ndarray], graded: np.ndarr
     for f in SCORED:
         scores = prf(graded, weights) if f == "claims" else prf(counts[f])
         strict, relaxed, rows = scores["strict"].tolist(), scores["relaxed"].tolist(), counts[f].tolist()
-        for aid, s, r, c in zip(ids, strict, relaxed, rows):
+        for aid, s, r, c in zip(ids, strict, relaxed, rows, strict=True):
             out[aid][f] = ArticleFieldScore(
-                s[0], s[1], s[2], {"precision": r[0], "recall": r[1], "f1": r[2]}, dict(zip(OUTCOMES, c))
+                s[0], s[1], s[2], {"precision": r[0], "recall": r[1], "f1": r[2]}, dict(zip(OUTCOMES, c, strict=True))
             )
     return out
 
@@ -86,7 +86,8 @@ def evaluate(
     """Score predictions against the gold of `article_ids` (default: every gold article). `texts` (article id ->
     article text) lets the scorer locate predicted evidence in the article and recognise scraped noise; without it
     claims are matched on their words alone. Seeded and deterministic: the result does not depend on `workers`
-    (default: all cores for thousands of articles, else one). Raises ValueError on an unknown article id or n_boot < 1."""
+    (default: all cores for thousands of articles, else one).
+    Raises ValueError on an unknown article id or n_boot < 1."""
     if n_boot < 1:
         raise ValueError(f"n_boot must be at least 1, not {n_boot}")
     if article_ids is not None:
@@ -128,8 +129,10 @@ def _evaluate(gold, predictions, texts, article_ids, seed: int, n_boot: int, wor
     levels = sorted({c for cs in credits for c in cs})
     weights = graded_weights(levels)
     claims = counts["claims"]
-    graded = np.array([graded_counts(cs, int(c[MIS]), int(c[SPU]), levels) for cs, c in zip(credits, claims)],
-                      dtype=np.int64).reshape(len(ids), len(weights))  # fmt: skip
+    graded = np.array(
+        [graded_counts(cs, int(c[MIS]), int(c[SPU]), levels) for cs, c in zip(credits, claims, strict=True)],
+        dtype=np.int64,
+    ).reshape(len(ids), len(weights))
     fields = {
         f: _field_score(graded, n_boot, seed + k, weights, claims, float(sum(map(sum, credits))))
         if f == "claims" else _field_score(counts[f], n_boot, seed + k)

@@ -1,6 +1,6 @@
 """The gate's rule for one field, B (the run) against A (the baseline): it regresses when
-    B - A < -threshold          (F1 fell by more than the threshold)   AND
-    hi(95% paired interval) < 0 (the whole interval lies below 0: noise does not explain the fall).
+B - A < -threshold          (F1 fell by more than the threshold)   AND
+hi(95% paired interval) < 0 (the whole interval lies below 0: noise does not explain the fall).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from rapidfuzz import fuzz
 
 FUZZY_CUTOFF = 90.0  # rapidfuzz partial_ratio (0-100) of the quote against its best-aligned stretch of the article
 FUZZY_MIN_LEN = 20  # shorter quotes are found exactly or not at all: a fuzzy match of a few words means little
-_DQ, _SQ = "[\"“”„]", "['‘’]"
+_DQ, _SQ = '["“”„]', "['‘’]"
 _QUOTES = {'"': _DQ, "“": _DQ, "”": _DQ, "„": _DQ, "'": _SQ, "‘": _SQ, "’": _SQ}  # straight and curly alike
 
 Span = tuple[int, int]

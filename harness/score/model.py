@@ -70,8 +70,11 @@ class ScoreReport(BaseModel):
     claims_exact: FieldScore = Field(description="all or nothing: a matched claim counts only with every slot right")
     figures_anywhere: FieldScore = Field(description="diagnostic: a figure counts wherever in the article it is")
     dates_anywhere: FieldScore = Field(description="diagnostic: a date counts wherever in the article it is")
-    grounding: dict[str, int] = Field(default_factory=dict, description="predicted evidence quotes located in the "
-                                      "article: quotes, exact, normalised, fuzzy, ungrounded_evidence; claims and values from noise")
+    grounding: dict[str, int] = Field(
+        default_factory=dict,
+        description="predicted evidence quotes located in the "
+        "article: quotes, exact, normalised, fuzzy, ungrounded_evidence; claims and values from noise",
+    )
     per_article: dict[str, dict[str, ArticleFieldScore]]
     errors: dict[str, int] = Field(description="error types over all fields, e.g. scale_flip, misattribution")
     unparsed: dict[str, int] = Field(description="predicted figures/dates the normalisers could not read")

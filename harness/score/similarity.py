@@ -16,7 +16,9 @@ from scipy.sparse import csr_matrix
 from harness.score.align import CLAIM_THRESHOLD, TIE_BREAK, assign, claim_similarity, word_count
 
 
-def _word_dice(arts: list, n_gold: np.ndarray, n_pred: np.ndarray, grow: np.ndarray, pcol: np.ndarray, off: np.ndarray) -> np.ndarray:
+def _word_dice(
+    arts: list, n_gold: np.ndarray, n_pred: np.ndarray, grow: np.ndarray, pcol: np.ndarray, off: np.ndarray
+) -> np.ndarray:
     """Dice of the word sets of every claim pair: 2 |g & p| / (|g| + |p|), 0 where both are empty."""
     g_words = [s for a in arts for s in a.g_tok]
     p_words = [s for a in arts for s in a.p_tok]
@@ -33,9 +35,13 @@ def _word_dice(arts: list, n_gold: np.ndarray, n_pred: np.ndarray, grow: np.ndar
     columns = np.unique(g_key)
     g_cols = np.searchsorted(columns, g_key)
     at = np.minimum(np.searchsorted(columns, p_key), max(len(columns) - 1, 0))
-    hit = columns[at] == p_key if len(columns) else np.zeros(len(p_key), dtype=bool)  # a word no gold claim has adds to |p| only
+    hit = (
+        columns[at] == p_key if len(columns) else np.zeros(len(p_key), dtype=bool)
+    )  # a word no gold claim has adds to |p| only
     g = csr_matrix((np.ones(len(g_cols), dtype=np.int64), (g_rows, g_cols)), shape=(len(g_words), len(columns)))
-    p = csr_matrix((np.ones(int(hit.sum()), dtype=np.int64), (p_rows[hit], at[hit])), shape=(len(p_words), len(columns)))
+    p = csr_matrix(
+        (np.ones(int(hit.sum()), dtype=np.int64), (p_rows[hit], at[hit])), shape=(len(p_words), len(columns))
+    )
     shared = (g @ p.T).tocoo()
     g_block = np.repeat(np.arange(len(arts)), n_gold)
     g_first = np.concatenate(([0], np.cumsum(n_gold)[:-1]))

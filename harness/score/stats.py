@@ -37,6 +37,7 @@ def _chunks(n_boot: int, strata: int, k: int, budget: int = 4_000_000):
 
 EXACT_BUDGET = 2_000_000  # articles x resamples drawn exactly; beyond it the normal limit below is used
 
+
 def _ratio(metric: str, kind: str, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each metric is a ratio (w_num . counts) / (w_den . counts) over the category counts."""
     pos, act, credit = weights[:, 0], weights[:, 1], weights[:, 2 if kind == "strict" else 3]
@@ -58,7 +59,10 @@ def _normal_limit(per_article: np.ndarray, n_boot: int, rng: np.random.Generator
     for kind in ("strict", "relaxed"):
         vals = prf(pooled, weights)[kind]
         q = 100 * (1 - level) / 2
-        res[f"micro_{kind}"] = {m: [float(np.percentile(vals[:, i], q)), float(np.percentile(vals[:, i], 100 - q))] for i, m in enumerate(METRICS)}
+        res[f"micro_{kind}"] = {
+            m: [float(np.percentile(vals[:, i], q)), float(np.percentile(vals[:, i], 100 - q))]
+            for i, m in enumerate(METRICS)
+        }
         point = prf(per_article, weights)[kind].mean(axis=0)
         res[f"macro_{kind}"] = {}
         for i, m in enumerate(METRICS):
@@ -86,7 +90,8 @@ def bootstrap_ci(per_article: np.ndarray, n_boot: int = 1000, seed: int = 0, lev
 
     Exact multinomial resampling up to EXACT_BUDGET articles x resamples (always, for a corpus of a few hundred
     articles); beyond that, the normal limit of the same distribution (see docs/SCORING.md).
-    Returns {"micro_strict": {"precision": [lo, hi], ...}, "micro_relaxed": ..., "macro_strict": ..., "macro_relaxed": ...}.
+    Returns {"micro_strict": {"precision": [lo, hi], ...}, "micro_relaxed": ..., "macro_strict": ...,
+    "macro_relaxed": ...}.
     """
     if n_boot < 1:
         raise ValueError(f"n_boot must be at least 1, not {n_boot}")
@@ -109,13 +114,16 @@ def bootstrap_ci(per_article: np.ndarray, n_boot: int = 1000, seed: int = 0, lev
         for kind in ("strict", "relaxed"):
             vals = np.concatenate(store[kind]) if store[kind] else np.zeros((0, 3))
             res[f"{scope}_{kind}"] = {
-                m: [float(np.percentile(vals[:, i], lo_q)), float(np.percentile(vals[:, i], hi_q))] if len(vals) else [0.0, 0.0]
+                m: [float(np.percentile(vals[:, i], lo_q)), float(np.percentile(vals[:, i], hi_q))]
+                if len(vals)
+                else [0.0, 0.0]
                 for i, m in enumerate(METRICS)
-            }  # fmt: skip
+            }
     return res
 
 
 # ---- paired comparison -------------------------------------------------------------------------------------
+
 
 def joint_counts(pairs_per_article: list[list[tuple[int, int]]], k: int = 5) -> np.ndarray:
     """(S, (k+1)^2) counts of joint rows (category under A, category under B) over k categories; k marks an absent

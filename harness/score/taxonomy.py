@@ -66,7 +66,9 @@ def hallucinated_figure(f: Figure, article_values: Sequence[Decimal]) -> bool | 
     return not any(v == a for a in article_values)
 
 
-def hallucinated_date(d: DateRef, text: str, published: str | None = None, article_dates: Sequence[str] | None = None) -> bool | None:
+def hallucinated_date(
+    d: DateRef, text: str, published: str | None = None, article_dates: Sequence[str] | None = None
+) -> bool | None:
     """True when no date of the article (find_dates, normalised) equals the predicted date or lies inside it
     ("2023" is stated by "Senin (4/12/2023)"; "Juni 2021" by nothing in an article of 2020); None for a deictic
     "now" or an unreadable date (not judged). A date written verbatim in the article is never hallucinated."""
@@ -142,7 +144,7 @@ def taxonomy(
     here when the gold's noise spans are given; hallucination needs only the article text (articles whose text is
     unknown are skipped).
     """
-    counts: Counter[str] = Counter({k: 0 for k in NAMED})
+    counts: Counter[str] = Counter(dict.fromkeys(NAMED, 0))
     if report is not None:
         counts.update(report.errors)
     t = Taxonomy(counts={}, noise_checked=bool(gold), scored=report is not None)
