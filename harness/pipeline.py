@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field, SecretStr
 
@@ -34,6 +35,9 @@ from harness.extract.runner import (
     request_samples,
 )  # fmt: skip
 from harness.schema import Article, GoldArticle
+
+if TYPE_CHECKING:
+    from harness.extract.local_model_server import LocalServer
 
 
 class RunConfig(BaseModel):
@@ -120,6 +124,7 @@ def _load_gold(cfg: RunConfig, articles: dict[str, Article]) -> tuple[dict[str, 
 
 def _request_missing(cfg: RunConfig, ep: Endpoint, missing: list[Sample], cache: ResponseCache,
                      record_to: ResponseStore | None, on_result: Callable[[SampleResult], None] | None,
+                     local_server: LocalServer | None = None,
                      ) -> tuple[dict[str, SampleResult], RequestStats]:  # fmt: skip
     from harness.extract.provider import Provider
 
@@ -135,6 +140,8 @@ def _request_missing(cfg: RunConfig, ep: Endpoint, missing: list[Sample], cache:
     if ep.kind == "remote":
         assert ep.base_url is not None
         return asyncio.run(go(ep.base_url, ep.api_key, cfg.concurrency or 8))
+    if local_server is not None:  # kept up by the caller across runs: used as it is, left running
+        return asyncio.run(go(local_server.base_url, "local", cfg.concurrency or 1))
     from harness.extract.local_model import resolve_model_file, serve
 
     model_file = ep.model_file or resolve_model_file(None)
@@ -205,8 +212,15 @@ def _scores(cfg: RunConfig, gold: dict[str, GoldArticle], articles: dict[str, Ar
     return out, []
 
 
-def execute_run(cfg: RunConfig, on_result: Callable[[SampleResult], None] | None = None) -> RunResult:
-    """Run, score and record; returns the record, where it was written and the exit code (0 ok, 1 too many failures)."""
+def execute_run(
+    cfg: RunConfig,
+    on_result: Callable[[SampleResult], None] | None = None,
+    local_server: LocalServer | None = None,
+) -> RunResult:
+    """Run, score and record; returns the record, where it was written and the exit code (0 ok, 1 too many failures).
+
+    `local_server`: an embedded-model server the caller keeps running (a notebook, a test session) to answer the
+    run's missing samples instead of starting one; it must serve the weights the run's endpoint identity names."""
     started = rec.utc_now()
     t0 = time.perf_counter()
     articles = load_article_source(cfg.articles or cfg.seeds)
@@ -243,7 +257,9 @@ def execute_run(cfg: RunConfig, on_result: Callable[[SampleResult], None] | None
     requested: dict[str, SampleResult] = {}
     stats = RequestStats()
     if missing:
-        requested, stats = _request_missing(cfg, ep, missing, cache, record_store, on_result)
+        if local_server is not None and ep.kind != "local":
+            raise InputError("a running embedded server was given, but the run is configured for an endpoint")
+        requested, stats = _request_missing(cfg, ep, missing, cache, record_store, on_result, local_server)
     if record_store is not None:
         record_entries(entries.values(), record_store)
 
