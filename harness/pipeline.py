@@ -280,7 +280,7 @@ def execute_run(
     record = rec.RunRecord(
         run_id=rec.make_run_id(started, fingerprint), started=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
         provenance=rec.provenance(),
-        endpoint=rec.EndpointInfo(kind=ep.kind, identity=ep.identity,  # type: ignore[arg-type]
+        endpoint=rec.EndpointInfo(kind=ep.kind, identity=ep.identity,
                                   model_file=ep.model_file.name if ep.model_file else None),
         models=ep.models, prompts=[rec.PromptRef(**p.ref()) for p in prompts],
         articles=rec.DataRef(source=Path(cfg.articles or cfg.seeds).as_posix(),

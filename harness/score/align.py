@@ -133,7 +133,7 @@ class SlotField:
         self.p_len = [float(len(s)) for s in p_slots]
         self.verdicts, self.credited = verdicts(self.g, self.p, key, judge)
 
-    def dice(self, pairs: dict[int, list]) -> None:
+    def dice(self, pairs: dict[tuple[int, int], list[float]]) -> None:
         """For claim pairs with several credited slot pairs: Dice over a greedy one-to-one choice of them
         (1 correct, 0.5 partial; claims hold 1-3 slots). pairs: (gold claim, predicted claim) -> [] to fill in with
         the Dice value; harness.score.similarity computes the common single-pair case itself."""

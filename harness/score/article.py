@@ -145,7 +145,10 @@ def score_articles(articles: list[tuple[GoldArticle, list[PredictedClaim], str |
     """Score (gold, predictions, article text or None) in order. Returns (outcome counts per article as
     [field][outcome] in SCORED order, the matched claims' credits per article, items as tuples of Item's fields,
     error types, unreadable predicted figures, dates, grounding counts)."""
-    counts, credits, rows, errors = [], [], [], []
+    counts: list[np.ndarray] = []
+    credits: list[list[float]] = []
+    rows: list[tuple] = []
+    errors: list[str] = []
     unread_f = unread_d = 0
     grounding = Counter(dict.fromkeys(GROUNDING_KEYS, 0))
     for lo in range(0, len(articles), CHUNK):
@@ -200,10 +203,10 @@ def _inside_pairs(field: SlotField, g2p: dict[int, int], noise: set[int]):
         if j not in used_p and j not in noise:
             left_p.setdefault(cj, []).append(j)
     for i, ci in enumerate(g_claim):
-        cj = g2p.get(ci)
-        if i in used_g or cj is None or not left_p.get(cj):
+        pj = g2p.get(ci)
+        if i in used_g or pj is None or not left_p.get(pj):
             continue
-        j = left_p[cj].pop(0)
+        j = left_p[pj].pop(0)
         pairs.append((i, j, *field.judge(field.g[i], field.p[j])))
         used_g.add(i)
         used_p.add(j)

@@ -38,8 +38,15 @@ def _categories(a: ScoreReport, b: ScoreReport, field: str):
     matched pairs followed by missing and spurious."""
     if field != "claims":
         return (lambda it: OUTCOMES.index(it.outcome)), WEIGHTS
-    levels = sorted({it.credit for r in (a, b) for it in r.items
-                     if it.field == field and it.outcome not in ("missing", "spurious")})  # fmt: skip
+    matched = ("correct", "partial", "incorrect")
+    levels = sorted(
+        {
+            it.credit
+            for r in (a, b)
+            for it in r.items
+            if it.field == field and it.outcome in matched and it.credit is not None
+        }
+    )
     index = {c: k for k, c in enumerate(levels)}
     special = {"missing": len(levels), "spurious": len(levels) + 1}
 

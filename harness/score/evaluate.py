@@ -10,6 +10,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from contextlib import contextmanager
 from itertools import starmap
+from typing import Any
 
 import numpy as np
 
@@ -138,8 +139,9 @@ def _evaluate(gold, predictions, texts, article_ids, seed: int, n_boot: int, wor
         if f == "claims" else _field_score(counts[f], n_boot, seed + k)
         for k, f in enumerate(SCORED)
     }  # fmt: skip
-    return ScoreReport.model_construct(
-        **fields, per_article=_per_article(ids, counts, graded, weights), errors=dict(sorted(errors.items())),
+    values: dict[str, Any] = dict(
+        fields, per_article=_per_article(ids, counts, graded, weights), errors=dict(sorted(errors.items())),
         unparsed={"figures": unread_f, "dates": unread_d}, grounding=dict(grounding),
         ignored_predictions=dict(sorted(ignored.items())), seed=seed, n_boot=n_boot, items=items,
     )  # fmt: skip
+    return ScoreReport.model_construct(**values)

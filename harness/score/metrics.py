@@ -15,6 +15,7 @@ An empty denominator gives 1.0 when both sides are empty (nothing to find, nothi
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,7 @@ def prf(counts: np.ndarray, weights: np.ndarray = WEIGHTS) -> dict[str, np.ndarr
     return out
 
 
-def micro_macro(per_article: Mapping[str, np.ndarray], weights: np.ndarray = WEIGHTS) -> dict[str, dict[str, float]]:
+def micro_macro(per_article: Mapping[Any, np.ndarray], weights: np.ndarray = WEIGHTS) -> dict[str, dict[str, float]]:
     """Micro (pooled counts) and macro (mean of per-article scores) precision/recall/F1, strict and relaxed."""
     stacked = np.stack(list(per_article.values())) if per_article else np.zeros((0, len(weights)), dtype=np.int64)
     micro = prf(stacked.sum(axis=0), weights)

@@ -76,8 +76,10 @@ def _slot_part(fields: list, off: np.ndarray, n_pred: np.ndarray, grow: np.ndarr
         several = set(pair[count > 1].tolist())
         for b, f in enumerate(fields):
             base, n = int(off[b]), int(n_pred[b])
-            todo = {(ci, cj): [] for ci, cj in {(f.g_claim[i], f.p_claim[j]) for i, j, _c in f.credited}
-                    if base + ci * n + cj in several}  # fmt: skip
+            claim_pairs = {(f.g_claim[i], f.p_claim[j]) for i, j, _c in f.credited}
+            todo: dict[tuple[int, int], list[float]] = {
+                (ci, cj): [] for ci, cj in claim_pairs if base + ci * n + cj in several
+            }
             if todo:
                 f.dice(todo)
                 for (ci, cj), (v,) in todo.items():

@@ -100,8 +100,8 @@ def bootstrap_ci(per_article: np.ndarray, n_boot: int = 1000, seed: int = 0, lev
     rng = np.random.default_rng(seed)
     if len(per_article) * n_boot > EXACT_BUDGET:
         return _normal_limit(per_article, n_boot, rng, level, weights)
-    micro = {"strict": [], "relaxed": []}
-    macro = {"strict": [], "relaxed": []}
+    micro: dict[str, list[np.ndarray]] = {"strict": [], "relaxed": []}
+    macro: dict[str, list[np.ndarray]] = {"strict": [], "relaxed": []}
     for b in _chunks(n_boot, len(per_article), k):
         draws = _multinomial(rng, per_article, b)  # (b, S, K)
         for kind, vals in prf(draws.sum(axis=1), weights).items():
