@@ -15,6 +15,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from harness.score.judge import WILDCARD
+from harness.score.metrics import dice
 from harness.score.vocabulary import CREDIT
 
 CLAIM_THRESHOLD = 0.3  # below this text/location similarity a predicted claim is not the gold claim (docs/SCORING.md)
@@ -149,7 +150,7 @@ class SlotField:
                     used_g.add(i)
                     used_p.add(j)
                     total += c
-            pairs[ci, cj].append(2 * total / (self.g_len[ci] + self.p_len[cj]))
+            pairs[ci, cj].append(dice(total, self.g_len[ci], self.p_len[cj]))
 
     def align(self, g2p: dict[int, int]) -> tuple[list, list[int], list[int]]:
         """Pair the slots: credited pairs first (ties go to pairs inside aligned claims, +0.001), then a leftover gold

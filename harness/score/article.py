@@ -27,6 +27,7 @@ from harness.score.judge import (
     make_figure_slot,
     unreadable_date,
 )  # fmt: skip
+from harness.score.metrics import dice
 from harness.score.similarity import align_claims
 from harness.score.vocabulary import COR, CREDIT, INC, MIS, OUTCOMES, PAR, SPU
 
@@ -307,7 +308,7 @@ def _claims(
             exact[MIS] += 1
             continue
         got, n_g, n_p = earned[ci]
-        credit = 2 * got / (n_g + n_p) if n_g + n_p else 1.0
+        credit = dice(got, n_g, n_p, empty=1.0)  # a matched pair with no slots on either side earns full credit
         outcome = COR if credit >= 1.0 else PAR if credit > 0 else INC
         error = None if outcome == COR else "slot_errors"
         rows.append((aid, "claims", OUTCOMES[outcome], error, gid, gid, cj, None, None, None, None, credit))

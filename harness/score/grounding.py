@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz
 
+from harness.score.metrics import dice
+
 FUZZY_CUTOFF = 90.0  # rapidfuzz partial_ratio (0-100) of the quote against its best-aligned stretch of the article
 FUZZY_MIN_LEN = 20  # shorter quotes are found exactly or not at all: a fuzzy match of a few words means little
 _DQ, _SQ = '["“”„]', "['‘’]"
@@ -114,5 +116,4 @@ def location_similarity(anchors: Sequence[Span], region: Sequence[Span]) -> floa
     """Dice of characters: 2 |anchors & gold evidence| / (|anchors| + |gold evidence|); 0 when either is empty."""
     if not anchors or not region:
         return 0.0
-    shared = overlap(anchors, region)
-    return 2 * shared / (union_length(anchors) + union_length(region)) if shared else 0.0
+    return float(dice(overlap(anchors, region), union_length(anchors), union_length(region)))

@@ -82,3 +82,12 @@ def micro_macro(per_article: Mapping[Any, np.ndarray], weights: np.ndarray = WEI
         a = macro[kind].mean(axis=0) if len(stacked) else np.zeros(3)
         res[f"macro_{kind}"] = {"precision": float(a[0]), "recall": float(a[1]), "f1": float(a[2])}
     return res
+
+
+def dice(shared: Any, size_a: Any, size_b: Any, empty: float = 0.0) -> Any:
+    """Dice coefficient 2 shared / (size_a + size_b), for numbers or numpy arrays alike; `empty` where both sizes
+    are 0. The one definition behind word, character, slot and claim-credit similarity."""
+    total = size_a + size_b
+    if isinstance(total, np.ndarray):
+        return np.divide(2 * shared, total, out=np.full(total.shape, empty, dtype=float), where=total > 0)
+    return 2 * shared / total if total else empty

@@ -14,6 +14,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from harness.score.align import CLAIM_THRESHOLD, TIE_BREAK, assign, claim_similarity, word_count
+from harness.score.metrics import dice
 
 
 def _word_dice(
@@ -50,8 +51,7 @@ def _word_dice(
     b = g_block[r]
     inter = np.zeros(off[-1])
     inter[off[b] + (r - g_first[b]) * n_pred[b] + (c - p_first[b])] = shared.data
-    sizes = g_size.astype(float)[grow] + p_size.astype(float)[pcol]
-    return np.divide(2 * inter, sizes, out=np.zeros_like(sizes), where=sizes > 0)
+    return dice(inter, g_size.astype(float)[grow], p_size.astype(float)[pcol])
 
 
 def _slot_part(fields: list, off: np.ndarray, n_pred: np.ndarray, grow: np.ndarray, pcol: np.ndarray):
@@ -71,7 +71,7 @@ def _slot_part(fields: list, off: np.ndarray, n_pred: np.ndarray, grow: np.ndarr
         return value, (g_len + p_len) > 0
     pair, first, count = np.unique(np.array(where, dtype=np.int64), return_index=True, return_counts=True)
     one = pair[count == 1]
-    value[one] = 2 * np.array(credit)[first[count == 1]] / (g_len[one] + p_len[one])
+    value[one] = dice(np.array(credit)[first[count == 1]], g_len[one], p_len[one])
     if (count > 1).any():  # a claim pair with several credited slot pairs: matched greedily, per article
         several = set(pair[count > 1].tolist())
         for b, f in enumerate(fields):
