@@ -29,11 +29,8 @@ from harness.score.judge import (
 )  # fmt: skip
 from harness.score.metrics import dice
 from harness.score.similarity import align_claims
-from harness.score.vocabulary import COR, CREDIT, INC, MIS, OUTCOMES, PAR, SPU
+from harness.score.vocabulary import COR, CREDIT, INC, MIS, OUTCOMES, PAR, REPORTED, SPU
 
-HEADLINE = ("figures", "dates", "attribution", "claims")
-DIAGNOSTIC = ("claims_exact", "figures_anywhere", "dates_anywhere")
-SCORED = (*HEADLINE, *DIAGNOSTIC)
 CHUNK = 200  # articles whose claim similarities are computed together
 GROUNDING_KEYS = (
     "quotes",
@@ -144,7 +141,7 @@ class _Prepared:
 
 def score_articles(articles: list[tuple[GoldArticle, list[PredictedClaim], str | None]]):
     """Score (gold, predictions, article text or None) in order. Returns (outcome counts per article as
-    [field][outcome] in SCORED order, the matched claims' credits per article, items as tuples of Item's fields,
+    [field][outcome] in REPORTED order, the matched claims' credits per article, items as tuples of Item's fields,
     error types, unreadable predicted figures, dates, grounding counts)."""
     counts: list[np.ndarray] = []
     credits: list[list[float]] = []
@@ -217,10 +214,10 @@ def _inside_pairs(field: SlotField, g2p: dict[int, int], noise: set[int]):
 
 
 def _finish(art: _Prepared, g2p: dict[int, int], eligible: set[int], rows: list[tuple], errors: list[str]):
-    """Every field of one article whose claims are matched: appends its items (field by field, in SCORED order) to
+    """Every field of one article whose claims are matched: appends its items (field by field, in REPORTED order) to
     rows and its error types to errors; returns its counts and the credit of each matched claim pair."""
     aid, ids = art.aid, art.ids
-    counts = [[0] * 5 for _ in SCORED]
+    counts = [[0] * 5 for _ in REPORTED]
     reasons = _claim_reasons(art, g2p, eligible)
     earned = {ci: [0.0, 0, 0] for ci in g2p}  # matched gold claim -> [credit, gold slots, predicted slots]
     for k, (field, noise) in enumerate(((art.figs, art.noise_f), (art.dates, art.noise_d))):

@@ -16,11 +16,11 @@ import numpy as np
 
 from harness.schema import GoldArticle, PredictedClaim
 from harness.score import parallel
-from harness.score.article import SCORED, score_articles
+from harness.score.article import score_articles
 from harness.score.metrics import WEIGHTS, graded_counts, graded_weights, micro_macro, prf
 from harness.score.model import ArticleFieldScore, FieldScore, Item, PRFInterval, ScoreReport
 from harness.score.stats import bootstrap_ci
-from harness.score.vocabulary import MIS, OUTCOMES, SPU
+from harness.score.vocabulary import MIS, OUTCOMES, REPORTED, SPU
 
 
 def _field_score(per_article: np.ndarray, n_boot: int, seed: int, weights: np.ndarray = WEIGHTS,
@@ -41,7 +41,7 @@ def _field_score(per_article: np.ndarray, n_boot: int, seed: int, weights: np.nd
 
 def _per_article(ids: list[str], counts: dict[str, np.ndarray], graded: np.ndarray, weights: np.ndarray):
     out: dict[str, dict[str, ArticleFieldScore]] = {aid: {} for aid in ids}
-    for f in SCORED:
+    for f in REPORTED:
         scores = prf(graded, weights) if f == "claims" else prf(counts[f])
         strict, relaxed, rows = scores["strict"].tolist(), scores["relaxed"].tolist(), counts[f].tolist()
         for aid, s, r, c in zip(ids, strict, relaxed, rows, strict=True):
@@ -116,8 +116,8 @@ def _evaluate(gold, predictions, texts, article_ids, seed: int, n_boot: int, wor
         pieces = parallel.score_in_parallel(_score_run, gold, ids, by_article, workers, _unpack)
     else:
         pieces = [_unpack(_score_run(gold, ids, by_article))]
-    table = np.array([c for p in pieces for c in p[0]], dtype=np.int64).reshape(len(ids), len(SCORED), 5)
-    counts = {f: table[:, k, :].copy() for k, f in enumerate(SCORED)}
+    table = np.array([c for p in pieces for c in p[0]], dtype=np.int64).reshape(len(ids), len(REPORTED), 5)
+    counts = {f: table[:, k, :].copy() for k, f in enumerate(REPORTED)}
     credits = [c for p in pieces for c in p[1]]
     items = pieces[0][2] if len(pieces) == 1 else [it for p in pieces for it in p[2]]
     errors: Counter[str] = Counter()
@@ -137,7 +137,7 @@ def _evaluate(gold, predictions, texts, article_ids, seed: int, n_boot: int, wor
     fields = {
         f: _field_score(graded, n_boot, seed + k, weights, claims, float(sum(map(sum, credits))))
         if f == "claims" else _field_score(counts[f], n_boot, seed + k)
-        for k, f in enumerate(SCORED)
+        for k, f in enumerate(REPORTED)
     }  # fmt: skip
     values: dict[str, Any] = dict(
         fields, per_article=_per_article(ids, counts, graded, weights), errors=dict(sorted(errors.items())),
