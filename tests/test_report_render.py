@@ -5,8 +5,11 @@ from __future__ import annotations
 import re
 
 from harness.extract.provider import Failure
-from harness.report.html import bar_chart, render_html, segments
-from harness.report.markdown import load_sources, render_markdown, report_context
+from harness.report.charts import bar_chart
+from harness.report.context import load_sources, report_context
+from harness.report.drilldown import segments
+from harness.report.html import render_html
+from harness.report.markdown import render_markdown
 from harness.schema import PredictedClaim
 from tests.conftest import run_cli
 from tests.test_report_support import degrade_figures, gold_answers, make_record, write
@@ -111,7 +114,7 @@ def test_leaderboard_cli(tmp_path, gold, articles):
 
 
 def test_drilldown_marks_every_slot(gold, articles):
-    from harness.report.html import drilldown
+    from harness.report.drilldown import drilldown
 
     answers = gold_answers(gold)
     c = answers[A0][1]  # 000-02: "3,8 juta", answered "38 juta" -> partial, scale_flip

@@ -5,7 +5,7 @@ and the per-field table as Markdown or self-contained HTML. The statistics are `
 from __future__ import annotations
 
 from harness.records import Side
-from harness.report.leaderboard import md_cell
+from harness.report.markdown import md_cell
 from harness.score.compare import FieldComparison
 
 EXPLAIN = (
@@ -30,7 +30,8 @@ def render_compare_markdown(a: Side, b: Side, rows: list[FieldComparison]) -> st
 
 
 def render_compare_html(a: Side, b: Side, rows: list[FieldComparison]) -> str:
-    from harness.report.html import diff_chart, environment
+    from harness.report.charts import diff_chart
+    from harness.report.html import environment
 
     chart = diff_chart([(r.field, r.diff, r.ci, r.mdd) for r in rows])
     return environment().get_template("compare.html.j2").render(a=a, b=b, rows=rows, chart=chart, explain=EXPLAIN)

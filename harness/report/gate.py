@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from harness.errors import InputError
 from harness.records import Baseline, Side, compare_sides
-from harness.report.leaderboard import md_cell
+from harness.report.markdown import md_cell
 from harness.score.gate import DEFAULT_THRESHOLD, FieldGate, regression
 
 

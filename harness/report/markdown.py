@@ -1,132 +1,17 @@
-"""A run's summary in Markdown (fits a CI job summary page), and the context every report view is built from.
-
-`report_context` gathers a run record, the article texts and the gold it was scored on (re-read from their
-recorded sources, checked against the recorded hashes) and the error taxonomy per scored entry.
+"""Markdown rendering: any view-model Table (each cell escaped once, by `md_cell`), and the run report's summary
+(fits a CI job summary page) laid out from the same tables the HTML page shows.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
-from pathlib import Path
-
-from harness.corpus import load_gold
-from harness.errors import InputError
-from harness.extract.runner import SampleResult
-from harness.records import RunRecord, ScoreEntry, entry_report
-from harness.report.leaderboard import GroupStats, group_stats, md_cell
-from harness.schema import Article, GoldArticle, PredictedClaim
-from harness.score.model import ScoreReport
-from harness.score.taxonomy import Taxonomy, describe, taxonomy
-from harness.score.vocabulary import OUTCOMES, REPORTED
-
-SCORES_NOTE = (  # plain text: it is shown in Markdown and in HTML alike
-    "Strict micro P/R/F1 per field, each with its 95% bootstrap interval (items resampled within articles); relaxed F1 "
-    "gives partial matches half credit. Figures, dates and attribution are scored only inside claims matched to the "
-    "gold by their text and quoted evidence; claims is graded (each matched claim earns the F1 of its slots), "
-    "claims_exact is all or nothing; figures_anywhere and dates_anywhere are diagnostics that credit a value "
-    "wherever it stands in the article. See docs/SCORING.md."
-)
+from harness.report.context import ReportContext
+from harness.report.view import SCORES_NOTE, Cell, ReportView, Table, report_view
 
 
-@dataclass
-class EntryView:
-    """One (prompt, model, repeat): its samples per article, its scores when the gold allowed them, its taxonomy."""
-
-    prompt: str
-    model: str
-    repeat: int
-    samples: dict[str, SampleResult]
-    entry: ScoreEntry | None = None
-    report: ScoreReport | None = None
-    taxonomy: Taxonomy | None = None
-    label: str = ""
-
-    @property
-    def claims(self) -> dict[str, list[PredictedClaim]]:
-        return {aid: s.claims for aid, s in self.samples.items()}
-
-    @property
-    def anchor(self) -> str:
-        return "e-" + hashlib.sha256(f"{self.prompt}|{self.model}|{self.repeat}".encode()).hexdigest()[:10]
-
-
-@dataclass
-class ReportContext:
-    record: RunRecord
-    articles: dict[str, Article]
-    gold: dict[str, GoldArticle]
-    entries: list[EntryView]
-    groups: list[GroupStats]
-    notes: list[str] = field(default_factory=list)
-
-
-def load_sources(record: RunRecord, articles_dir: Path | None = None, gold_dir: Path | None = None,
-                 ) -> tuple[dict[str, Article], dict[str, GoldArticle], list[str]]:  # fmt: skip
-    """Article texts and gold the run used, re-read from their recorded sources (or the folders given).
-
-    Missing or changed sources are not errors — the report is written with what is there — but each is noted.
-    """
-    from harness.corpus import load_article_source
-
-    notes: list[str] = []
-    src = Path(articles_dir or record.articles.source)
-    try:
-        found = load_article_source(src)
-    except InputError as exc:
-        return {}, {}, [f"article texts not available ({exc.one_line()}): no drill-down text, no hallucination check"]
-    articles = {}
-    for aid, want in record.articles.sha256.items():
-        art = found.get(aid)
-        if art is None:
-            notes.append(f"article {aid} not found in {src.as_posix()}")
-        elif art.sha256 != want:
-            notes.append(f"article {aid} in {src.as_posix()} differs from the text the run used: left out")
-        else:
-            articles[aid] = art
-    gold: dict[str, GoldArticle] = {}
-    gsrc = Path(gold_dir) if gold_dir else (Path(record.gold.source) if record.gold else None)
-    if gsrc is not None:
-        try:
-            gold = load_gold(gsrc, articles)
-        except InputError as exc:
-            notes.append(f"gold not available ({exc.one_line()}): no noise check, no gold evidence")
-        if gold and record.gold:
-            now = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(gsrc.glob("*.y*ml"))}
-            if now != record.gold.sha256:
-                notes.append(f"gold in {gsrc.as_posix()} changed since the run: scores are the run's, the gold "
-                             "evidence and noise shown are today's")  # fmt: skip
-    return articles, gold, notes
-
-
-def build_entries(record: RunRecord) -> list[EntryView]:
-    """Every (prompt, model, repeat) of the run in order, with its score entry when there is one."""
-    views: dict[tuple[str, str, int], EntryView] = {}
-    for s in record.samples:
-        k = (s.prompt, s.model, s.repeat)
-        views.setdefault(k, EntryView(*k, samples={})).samples[s.article_id] = s
-    for e in record.scores:
-        v = views.setdefault((e.prompt, e.model, e.repeat), EntryView(e.prompt, e.model, e.repeat, samples={}))
-        v.entry, v.report = e, entry_report(e)
-    several = record.parameters.repeats > 1
-    for v in views.values():
-        v.label = f"{v.prompt} · {v.model}" + (f" · repeat {v.repeat}" if several else "")
-    return list(views.values())
-
-
-def report_context(
-    record: RunRecord,
-    articles: dict[str, Article] | None = None,
-    gold: dict[str, GoldArticle] | None = None,
-    notes: list[str] | None = None,
-) -> ReportContext:
-    """Everything the Markdown and HTML views show, computed once."""
-    articles, gold = articles or {}, gold or {}
-    entries = build_entries(record)
-    for v in entries:
-        ids = v.entry.articles if v.entry is not None and v.report is not None else list(v.samples)
-        v.taxonomy = taxonomy({a: v.samples[a].claims for a in ids if a in v.samples}, articles, gold or None, v.report)
-    return ReportContext(record, articles, gold, entries, group_stats(record), list(notes or []) + list(record.notes))
+def md_cell(value: object) -> str:
+    """Text safe inside a Markdown table cell: pipes escaped, line breaks flattened, no raw HTML tag ("<" escaped)."""
+    s = str(value).replace("<", "&lt;")
+    return s.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
 
 
 def code(value: object) -> str:
@@ -134,8 +19,26 @@ def code(value: object) -> str:
     return "`" + str(value).replace("`", "'").replace("\r", " ").replace("\n", " ") + "`"
 
 
-def ci(pair: list[float]) -> str:
-    return f"[{pair[0]:.2f}, {pair[1]:.2f}]"
+def md_text(c: Cell) -> str:
+    """A cell as Markdown: code in backticks, strong and row headers in bold, then its aside and its note."""
+    s = "`" + c.text.replace("`", "'") + "`" if c.code else c.text
+    s = f"**{s}**" if c.strong or c.head else s
+    return md_cell(" ".join(x for x in (s, c.aside, c.note) if x))
+
+
+def md_row(cells: list[str]) -> str:
+    return "|" + "|".join(f" {c} " if c else " " for c in cells) + "|"
+
+
+def md_table(t: Table) -> list[str]:
+    """The table's lines: header, alignment (numeric columns right-aligned), one line per row."""
+    shown = [i for i, c in enumerate(t.columns) if c.markdown]
+    lines = [md_row([md_cell(t.columns[i].header) for i in shown]),
+             "|" + "|".join("---:" if t.columns[i].numeric else "---" for i in shown) + "|"]  # fmt: skip
+    for r in t.rows:
+        cells = [md_text(r.cells[i]) for i in shown]
+        lines.append(md_row([f"**{cells[0]}**", *cells[1:]] if r.total else cells))
+    return lines
 
 
 def _facts(ctx: ReportContext) -> list[str]:
@@ -156,89 +59,33 @@ def _facts(ctx: ReportContext) -> list[str]:
     ]
 
 
-def _scores(ctx: ReportContext) -> list[str]:
+def _scores(view: ReportView) -> list[str]:
     out = ["## Scores", "", SCORES_NOTE, ""]
-    scored = [v for v in ctx.entries if v.report is not None]
-    for v in ctx.entries:
-        if v.report is None and v.entry is not None and v.entry.error:
-            out += [f"- {md_cell(v.label)}: not scored ({md_cell(v.entry.error)})"]
+    for e in view.entries:
+        if e.scores is None and e.view.entry is not None and e.view.entry.error:
+            out += [f"- {md_cell(e.view.label)}: not scored ({md_cell(e.view.entry.error)})"]
+    scored = [(e.view.label, e.scores, e.per_article) for e in view.entries if e.scores and e.per_article]
     if not scored:
         return [*out, "No scores: the run has no gold for its articles.", ""]
-    for v in scored:
-        rep = v.report
-        out += [f"### {md_cell(v.label)}", "", "| field | P [95% CI] | R [95% CI] | F1 [95% CI] | relaxed F1 | "
-                + " | ".join(OUTCOMES) + " |", "|---|" + "---:|" * (4 + len(OUTCOMES))]  # fmt: skip
-        for f in REPORTED:
-            s = getattr(rep, f)
-            out.append(f"| {f} | {s.precision:.3f} {ci(s.ci['precision'])} | {s.recall:.3f} {ci(s.ci['recall'])} | "
-                       f"**{s.f1:.3f}** {ci(s.ci['f1'])} | {s.relaxed.f1:.3f} | "
-                       + " | ".join(str(s.counts[c]) for c in OUTCOMES) + " |")  # fmt: skip
-        out.append("")
+    for label, scores, _ in scored:
+        out += [f"### {md_cell(label)}", "", *md_table(scores), ""]
     out += ["### Per article (strict F1; correct / gold items — for claims, the credit earned / gold claims)", ""]
-    for v in scored:
-        out += [
-            f"**{md_cell(v.label)}**",
-            "",
-            "| article | " + " | ".join(REPORTED) + " |",
-            "|---|" + "---:|" * len(REPORTED),
-        ]
-        for aid, fields in v.report.per_article.items():
-            cells = []
-            for f in REPORTED:
-                a = fields[f]
-                pos = sum(a.counts[c] for c in OUTCOMES[:4])
-                got = f"{a.recall * pos:.1f}" if f == "claims" else str(a.counts["correct"])
-                cells.append(f"{a.f1:.2f} ({got}/{pos})")
-            out.append(f"| {md_cell(aid)} | " + " | ".join(cells) + " |")
-        out.append("")
+    for label, _, per_article in scored:
+        out += [f"**{md_cell(label)}**", "", *md_table(per_article), ""]
     return out
 
 
-def _taxonomy(ctx: ReportContext) -> list[str]:
-    views = [v for v in ctx.entries if v.taxonomy is not None]
-    if not views:
+def _taxonomy(view: ReportView) -> list[str]:
+    if not any(e.view.taxonomy is not None for e in view.entries):
         return []
-    kinds: list[str] = []
-    for v in views:
-        kinds += [k for k in v.taxonomy.counts if k not in kinds]
-    out = [
-        "## Error taxonomy",
-        "",
-        "Counts per entry. The scorer's types need gold; `from_noise` needs the gold's noise "
-        "spans; hallucinated values are checked against the article text alone.",
-        "",
-        "| error type | meaning | " + " | ".join(md_cell(v.label) for v in views) + " |",
-        "|---|---|" + "---:|" * len(views),
-    ]
-    for k in kinds:
-        cells = []
-        for v in views:
-            t = v.taxonomy
-            na = (k == "from_noise" and not t.noise_checked) or (k not in ("hallucinated_figure", "hallucinated_date",
-                                                                          "from_noise") and not t.scored)  # fmt: skip
-            cells.append("n/a" if na else str(t.counts.get(k, 0)))
-        out.append(f"| `{k}` | {md_cell(describe(k))} | " + " | ".join(cells) + " |")
-    rates = []
-    for v in views:
-        t = v.taxonomy
-        n = t.figures_judged + t.dates_judged
-        rates.append("n/a" if t.hallucination_rate is None else
-                     f"{t.hallucination_rate:.1%} ({t.hallucinated_figures + t.hallucinated_dates}/{n})")  # fmt: skip
-    out.append(
-        "| **hallucination rate** | hallucinated / predicted figures and dates judged | " + " | ".join(rates) + " |"
-    )
-    return [*out, ""]
+    note = ("Counts per entry. The scorer's types need gold; `from_noise` needs the gold's noise spans; hallucinated "
+            "values are checked against the article text alone.")  # fmt: skip
+    return ["## Error taxonomy", "", note, "", *md_table(view.taxonomy), ""]
 
 
-def _failures_and_cost(ctx: ReportContext) -> list[str]:
-    out = ["## Failures", ""]
-    kinds = sorted({k for g in ctx.groups for k in g.failures_by_kind})
-    out += ["| " + " | ".join(["prompt", "model", "samples", "failed", *kinds]) + " |",
-            "|---|---|---:|---:|" + "---:|" * len(kinds)]  # fmt: skip
-    for g in ctx.groups:
-        cells = [md_cell(g.prompt), md_cell(g.model), str(g.samples), str(g.failed)]
-        out.append("| " + " | ".join(cells + [str(g.failures_by_kind.get(k, 0)) for k in kinds]) + " |")
-    failed = [s for s in ctx.record.samples if not s.ok]
+def _failures_and_cost(view: ReportView) -> list[str]:
+    out = ["## Failures", "", *md_table(view.failures)]
+    failed = [s for s in view.ctx.record.samples if not s.ok]
     if failed:
         out += ["", "Failed samples (first 20):", ""]
         for s in failed[:20]:
@@ -247,23 +94,18 @@ def _failures_and_cost(ctx: ReportContext) -> list[str]:
                        f"{code(kind)} {md_cell(msg[:160])}")  # fmt: skip
     out += ["", "## Tokens and latency", "",
             "Per sample (cached answers carry the tokens and latency recorded when they were first answered).", "",
-            "| prompt | model | prompt tokens mean / p50 / p95 | completion tokens mean / p50 / p95 | "
-            "latency s mean / p50 / p95 | total tokens |", "|---|---|---:|---:|---:|---:|"]  # fmt: skip
-    for g in ctx.groups:
-        pt, ct, lt = g.prompt_tokens_per_sample, g.completion_tokens_per_sample, g.latency_s
-        out.append(f"| {md_cell(g.prompt)} | {md_cell(g.model)} | {pt.mean:.0f} / {pt.p50:.0f} / {pt.p95:.0f} | "
-                   f"{ct.mean:.0f} / {ct.p50:.0f} / {ct.p95:.0f} | {lt.mean:.2f} / {lt.p50:.2f} / {lt.p95:.2f} | "
-                   f"{g.prompt_tokens + g.completion_tokens} |")  # fmt: skip
-    return [*out, ""]
+            *md_table(view.cost), ""]  # fmt: skip
+    return out
 
 
 def render_markdown(ctx: ReportContext) -> str:
     """The run summary: facts, scores with intervals, per-article table, taxonomy, failures, tokens, latency."""
+    view = report_view(ctx)
     lines = [f"# Evaluation run {md_cell(ctx.record.run_id)}", "", *_facts(ctx), ""]
-    lines += _scores(ctx) + _taxonomy(ctx) + _failures_and_cost(ctx)
+    lines += _scores(view) + _taxonomy(view) + _failures_and_cost(view)
     if ctx.notes:
         lines += ["## Notes", "", *(f"- {md_cell(n)}" for n in ctx.notes), ""]
     return "\n".join(lines)
 
 
-__all__ = ["EntryView", "ReportContext", "build_entries", "load_sources", "render_markdown", "report_context"]
+__all__ = ["code", "md_cell", "md_table", "render_markdown"]
