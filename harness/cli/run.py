@@ -60,7 +60,7 @@ RECORDED = typer.Option(
 
 
 def generation(temperature: float, seed: int | None, max_tokens: int, mode: str, **more: object):
-    from harness.extract.provider import GenParams, mode_name
+    from harness.extract.params import GenParams, mode_name
 
     try:
         mode = mode_name(mode)

@@ -18,8 +18,10 @@ from pydantic import BaseModel
 
 import harness
 from harness.extract.cache import CacheEntry, KeyParts, ResponseCache, ResponseStore, Usage, messages_sha256
+from harness.extract.faults import Failure
+from harness.extract.params import GenParams, mode_name
 from harness.extract.prompts import Prompt, fill
-from harness.extract.provider import Failure, GenParams, Provider, mode_name
+from harness.extract.provider import Provider
 from harness.extract.response import ClaimsAnswer, schema_sha256, to_predictions
 from harness.files import now_utc
 from harness.schema import Article, PredictedClaim

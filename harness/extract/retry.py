@@ -1,0 +1,138 @@
+"""The retry policy of one request: what is retried, how long to back off (Retry-After honoured), attempts counted.
+
+Transport faults (connection, timeout, 429, 5xx) are retried here with exponential back-off within a bounded
+number of attempts; the openai client's own retries are off so every attempt is counted. Answers that do not fit
+the response model are re-asked by instructor (`max_retries`). Attempts and tokens are tallied from instructor's
+hooks, re-asks included, so every attempt is on the record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from harness.extract.cache import Usage
+from harness.extract.faults import Failure, classify, salvaged
+from harness.extract.params import GenParams
+from harness.extract.response import ClaimsAnswer
+
+RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
+
+
+@dataclass
+class Outcome:
+    """The result of one logical request: an answer or a failure, with its attempts, tokens and wall time.
+
+    `truncated`: the answer was cut at max_tokens and holds the claims completed before the cut.
+    """
+
+    answer: ClaimsAnswer | None
+    usage: Usage
+    attempts: int
+    latency_s: float
+    failure: Failure | None = None
+    truncated: bool = False
+
+
+class _Tally:
+    """Per-request counters, reached from instructor's hooks through a context variable (one per asyncio task)."""
+
+    __slots__ = ("completion_tokens", "errors", "prompt_tokens", "responses")
+
+    def __init__(self) -> None:
+        self.responses = self.errors = self.prompt_tokens = self.completion_tokens = 0
+
+
+_TALLY: ContextVar[_Tally | None] = ContextVar("harness_request_tally", default=None)
+
+
+def on_response(response: Any) -> None:
+    """instructor's `completion:response` hook: one attempt answered, with its tokens."""
+    tally = _TALLY.get()
+    if tally is None:
+        return
+    tally.responses += 1
+    usage = getattr(response, "usage", None)
+    if usage is not None:
+        tally.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
+        tally.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+
+
+def on_error(_error: Exception, **_: Any) -> None:
+    """instructor's `completion:error` hook: one attempt failed."""
+    tally = _TALLY.get()
+    if tally is not None:
+        tally.errors += 1
+
+
+def retryable(failure: Failure) -> bool:
+    """Transport faults, timeouts and the HTTP statuses that say "try again later"."""
+    if failure.kind in ("transport", "timeout"):
+        return True
+    return failure.kind == "http_status" and failure.status in RETRYABLE_STATUS
+
+
+def backoff_seconds(params: GenParams, attempt: int, retry_after: float | None) -> float:
+    """The server's Retry-After (capped), else exponential back-off from `backoff_base` with jitter."""
+    if retry_after is not None:
+        return min(retry_after, params.retry_after_max)
+    base = min(params.backoff_base * (2 ** (attempt - 1)), params.backoff_max)
+    return base * (0.5 + random.random() / 2)
+
+
+async def with_retries(
+    call: Callable[[], Awaitable[ClaimsAnswer]],
+    params: GenParams,
+    slot: asyncio.Semaphore | None,
+    redact: Callable[[Failure], Failure],
+) -> Outcome:
+    """Run `call` until it answers, a fault is not retryable, or `max_attempts` is reached; never raises for a fault.
+
+    `slot` (the run's concurrency limit) is held only while a request is in flight, not while backing off.
+    The latency runs from the first attempt's start to the end, back-off included, queueing excluded.
+    """
+    tally = _Tally()
+    token = _TALLY.set(tally)
+    start: float | None = None  # set when the first attempt starts: waiting for a free slot is not latency
+    failure: Failure | None = None
+    answer: ClaimsAnswer | None = None
+    truncated = False
+    try:
+        for attempt in range(1, params.max_attempts + 1):
+            try:
+                if slot is None:
+                    start = start or time.perf_counter()
+                    answer = await call()
+                else:
+                    async with slot:
+                        start = start or time.perf_counter()
+                        answer = await call()
+                failure = None
+                break
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # every fault of the endpoint becomes a recorded failure
+                if type(exc) is TimeoutError:  # our guard fired: no instructor hook saw this attempt end
+                    tally.errors += 1
+                failure, retry_after = classify(exc)
+                failure = redact(failure)
+                if failure.kind == "length":
+                    answer = salvaged(exc)
+                    if answer is not None:
+                        truncated, failure = True, None
+                    break
+                if not retryable(failure) or attempt == params.max_attempts:
+                    break
+                await asyncio.sleep(backoff_seconds(params, attempt, retry_after))
+    finally:
+        _TALLY.reset(token)
+    usage = Usage(prompt_tokens=tally.prompt_tokens, completion_tokens=tally.completion_tokens)
+    attempts = max(tally.responses + tally.errors, 1)
+    latency = time.perf_counter() - start if start is not None else 0.0
+    return Outcome(answer=answer, usage=usage, attempts=attempts, latency_s=latency,
+                   failure=failure, truncated=truncated)  # fmt: skip

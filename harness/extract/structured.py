@@ -1,0 +1,87 @@
+"""instructor's set-up for a run: the mode, a lean create function, its hooks and a once-per-class model check.
+
+instructor patches a thin create function that posts the prepared request with the openai client's own `post`
+(the client's documented way to call an endpoint directly): the answer, errors and retries are the same as
+`chat.completions.create`, without re-walking the typed request on every call. Its hooks feed the retry policy's
+attempt and token counts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import weakref
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+
+from harness.extract.params import MODES, GenParams, mode_name
+from harness.extract.response import ClaimsAnswer
+from harness.extract.retry import on_error, on_response
+
+if TYPE_CHECKING:
+    import instructor
+    import openai
+
+
+def structured_client(client: openai.AsyncOpenAI, params: GenParams) -> instructor.AsyncInstructor:
+    """An instructor client over `client` in the run's mode, its hooks feeding the per-request tally."""
+    import httpx2
+    import instructor
+    from openai.types.chat import ChatCompletion
+
+    logging.getLogger("instructor").setLevel(logging.CRITICAL)  # faults are recorded per sample instead
+    grammar = {"type": "json_object", "schema": ClaimsAnswer.model_json_schema()} if params.grammar else None
+
+    async def post_chat(**body: Any) -> Any:
+        if grammar is not None and body.get("response_format") == {"type": "json_object"}:
+            body["response_format"] = grammar  # llama_cpp.server turns the schema into a grammar
+        raw = await client.post("/chat/completions", body=body, cast_to=httpx2.Response)  # raises on a status
+        try:  # one pass in pydantic-core; the client's own lenient path for anything that does not validate
+            return ChatCompletion.model_validate_json(raw.content)
+        except ValidationError:
+            return client._process_response_data(data=raw.json(), cast_to=ChatCompletion, response=raw)
+
+    _check_response_models_once()
+
+    mode = getattr(instructor.Mode, MODES[mode_name(params.mode)])
+    structured = instructor.AsyncInstructor(
+        client=client, create=instructor.patch(create=post_chat, mode=mode), mode=mode,
+    )  # fmt: skip
+    structured.on("completion:response", on_response)
+    structured.on("completion:error", on_error)
+    return structured
+
+
+def _check_response_models_once() -> None:
+    """Make instructor's async-validator check run once per response-model class instead of on every call.
+
+    instructor runs it six times per request, each walking the whole pydantic class hierarchy: about a third of the
+    client's CPU per request. The model class is fixed for a run, so a class that passed once is remembered; one
+    that fails still fails every time. If instructor's layout changes, nothing is replaced.
+    """
+    # Looked up by name (`import a.b.patch as m` could bind a function named `patch` instead of the module), so the
+    # modules are Any: their attributes are read with getattr and replaced below.
+    checks: Any
+    patch: Any
+    try:
+        checks = importlib.import_module("instructor.v2.validation.async_validators")
+        patch = importlib.import_module("instructor.v2.core.patch")
+    except ImportError:
+        return
+    original = getattr(checks, "reject_async_validators", None)
+    if original is None or getattr(original, "harness_once", False):
+        return
+    passed: weakref.WeakSet[type] = weakref.WeakSet()
+
+    def reject_async_validators(response_model: Any) -> None:
+        if isinstance(response_model, type) and response_model in passed:
+            return
+        original(response_model)
+        if isinstance(response_model, type):
+            passed.add(response_model)
+
+    reject_async_validators.__dict__["harness_once"] = True  # the marker read above: never wrap twice
+    checks.reject_async_validators = reject_async_validators
+    if getattr(patch, "reject_async_validators", None) is original:
+        patch.reject_async_validators = reject_async_validators
