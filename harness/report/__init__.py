@@ -1,1 +1,2 @@
-"""Reports: the typed run record (`record.py`, read back with `read_run`) and the run that produces it (`run.py`)."""
+"""Reports of run records: a view model (`view.py`) rendered to Markdown (`markdown.py`) and HTML (`html.py`), and
+the compare, gate and leaderboard views. Reads records only; never runs extraction or calls a model."""

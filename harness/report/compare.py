@@ -5,7 +5,8 @@ and the per-field table as Markdown or self-contained HTML. The statistics are `
 from __future__ import annotations
 
 from harness.records import Side
-from harness.report.markdown import md_cell
+from harness.report.markdown import md_table
+from harness.report.view import Cell, Column, Row, Table, f3
 from harness.score.compare import FieldComparison
 
 EXPLAIN = (
@@ -14,18 +15,33 @@ EXPLAIN = (
     "fields. MDD: the smallest difference this gold can detect (paired test, α = 0.05, power 0.8); a difference "
     "below it is not evidence either way. Verdict: better only when the Holm p < 0.05 and the interval excludes 0."
 )
+VERDICT_CSS = {"B better": "verdict-b", "A better": "verdict-a"}
+
+
+def sides_table(a: Side, b: Side) -> Table:
+    """Which entry is A and which is B: run, prompt, model, repeat; the HTML page adds the endpoint."""
+    cols = [Column(""), Column("run", css="mono"), Column("prompt"), Column("model"), Column("repeat", numeric=True),
+            Column("endpoint", css="mono", markdown=False)]  # fmt: skip
+    rows = [Row([Cell(name, head=True), Cell(s.run_id), Cell(s.prompt), Cell(s.model), Cell(str(s.repeat)),
+                 Cell(s.endpoint or "")]) for name, s in (("A", a), ("B", b))]  # fmt: skip
+    return Table("sides", cols, rows)
+
+
+def comparison_table(rows: list[FieldComparison]) -> Table:
+    """Per field: F1 of A and B, the difference with its interval, p and Holm p, gold items, MDD, verdict."""
+    heads = ("A", "B", "B − A", "95% CI", "p", "p (Holm)", "gold items", "MDD")
+    cols = [Column("field"), *(Column(h, numeric=True) for h in heads), Column("verdict")]
+    out = [Row([
+        Cell(r.field), Cell(f3(r.a)), Cell(f3(r.b)), Cell(f"{r.diff:+.3f}", strong=True),
+        Cell(f"[{r.ci[0]:+.3f}, {r.ci[1]:+.3f}]"), Cell(f"{r.p_value:.4f}"), Cell(f"{r.p_holm:.4f}"),
+        Cell(str(r.n_gold)), Cell(f3(r.mdd)), Cell(r.verdict, css=VERDICT_CSS.get(r.verdict, "")),
+    ], data={"field": r.field}) for r in rows]  # fmt: skip
+    return Table("comparison", cols, out)
 
 
 def render_compare_markdown(a: Side, b: Side, rows: list[FieldComparison]) -> str:
-    lines = ["# Paired comparison: B − A", "", "| | run | prompt | model | repeat |", "|---|---|---|---|---:|"]
-    for name, s in (("A", a), ("B", b)):
-        lines.append(f"| **{name}** | {md_cell(s.run_id)} | {md_cell(s.prompt)} | {md_cell(s.model)} | {s.repeat} |")
-    lines += ["", f"{len(a.articles)} articles. " + EXPLAIN, "",
-              "| field | A | B | B − A | 95% CI | p | p (Holm) | gold items | MDD | verdict |",
-              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]  # fmt: skip
-    for r in rows:
-        lines.append(f"| {r.field} | {r.a:.3f} | {r.b:.3f} | **{r.diff:+.3f}** | [{r.ci[0]:+.3f}, {r.ci[1]:+.3f}] | "
-                     f"{r.p_value:.4f} | {r.p_holm:.4f} | {r.n_gold} | {r.mdd:.3f} | {r.verdict} |")  # fmt: skip
+    lines = ["# Paired comparison: B − A", "", *md_table(sides_table(a, b))]
+    lines += ["", f"{len(a.articles)} articles. " + EXPLAIN, "", *md_table(comparison_table(rows))]
     return "\n".join(lines) + "\n"
 
 
@@ -34,4 +50,8 @@ def render_compare_html(a: Side, b: Side, rows: list[FieldComparison]) -> str:
     from harness.report.html import environment
 
     chart = diff_chart([(r.field, r.diff, r.ci, r.mdd) for r in rows])
-    return environment().get_template("compare.html.j2").render(a=a, b=b, rows=rows, chart=chart, explain=EXPLAIN)
+    return (
+        environment()
+        .get_template("compare.html.j2")
+        .render(a=a, b=b, sides=sides_table(a, b), comparison=comparison_table(rows), chart=chart, explain=EXPLAIN)
+    )

@@ -11,7 +11,8 @@ from pydantic import BaseModel
 
 from harness.errors import InputError
 from harness.records import Baseline, Side, compare_sides
-from harness.report.markdown import md_cell
+from harness.report.markdown import md_cell, md_table
+from harness.report.view import Cell, Column, Row, Table
 from harness.score.gate import DEFAULT_THRESHOLD, FieldGate, regression
 
 
@@ -50,6 +51,18 @@ def run_gate(baseline: Baseline, run: Side, threshold: float = DEFAULT_THRESHOLD
                       run_id=run.run_id, prompt=run.prompt, model=run.model, fields=fields, notes=notes)  # fmt: skip
 
 
+def gate_table(result: GateResult) -> Table:
+    """One row per field: baseline and run F1, the difference with its interval, Holm p, MDD, status and why."""
+    heads = ("baseline F1", "run F1", "diff", "95% CI", "p (Holm)", "MDD")
+    cols = [Column("field"), *(Column(h, numeric=True) for h in heads), Column("status"), Column("why")]
+    rows = [Row([
+        Cell(f.field), Cell(f"{f.baseline:.3f}"), Cell(f"{f.run:.3f}"), Cell(f"{f.diff:+.3f}"),
+        Cell(f"[{f.ci[0]:+.3f}, {f.ci[1]:+.3f}]"), Cell(f"{f.p_holm:.4f}"), Cell(f"{f.mdd:.3f}"),
+        Cell("FAIL", strong=True) if f.regressed else Cell("pass"), Cell(f.reason),
+    ]) for f in result.fields]  # fmt: skip
+    return Table("gate", cols, rows)
+
+
 def render_gate(result: GateResult) -> str:
     """Markdown: the verdict, then one row per field with the numbers and the reason."""
     head = "PASS" if result.passed else "FAIL: regression"
@@ -58,15 +71,8 @@ def render_gate(result: GateResult) -> str:
         f"Run {md_cell(result.run_id)} ({md_cell(result.prompt)} · {md_cell(result.model)}) against baseline "
         f"{md_cell(result.baseline_run)}. A field fails when its F1 falls by more than {result.threshold:.2f} and the "
         "paired 95% interval of the difference lies entirely below 0.", "",
-        "| field | baseline F1 | run F1 | diff | 95% CI | p (Holm) | MDD | status | why |",
-        "|---|---:|---:|---:|---:|---:|---:|---|---|",
+        *md_table(gate_table(result)),
     ]  # fmt: skip
-    for f in result.fields:
-        status = "**FAIL**" if f.regressed else "pass"
-        lines.append(
-            f"| {f.field} | {f.baseline:.3f} | {f.run:.3f} | {f.diff:+.3f} | [{f.ci[0]:+.3f}, {f.ci[1]:+.3f}] | "
-            f"{f.p_holm:.4f} | {f.mdd:.3f} | {status} | {md_cell(f.reason)} |"
-        )
     if result.notes:
         lines += ["", *(f"- note: {md_cell(n)}" for n in result.notes)]
     failed = sum(f.regressed for f in result.fields)
