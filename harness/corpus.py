@@ -172,9 +172,9 @@ def load_gold(folder: Path, articles: dict[str, Article]) -> dict[str, GoldArtic
     return out
 
 
-def gold_stats(gold: dict[str, GoldArticle]) -> list[dict[str, object]]:
+def gold_stats(gold: dict[str, GoldArticle]) -> list[dict[str, str | int]]:
     """Claims, figures, dates and speakers per article (the speakers that the claims attribute to)."""
-    rows = []
+    rows: list[dict[str, str | int]] = []
     for aid, g in sorted(gold.items()):
         spoken = {c.speaker for c in g.claims if c.speaker}
         rows.append(

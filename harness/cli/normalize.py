@@ -54,8 +54,6 @@ def _slot(kind: str, text: str, published: str | None, article: str | None, gold
     if kind not in KINDS:
         raise InputError(f"unknown kind {kind!r} (give one of: {', '.join(KINDS)})")
     published = _published(published)
-    if kind == "speaker" and article is None:
-        raise InputError("speaker needs --article ID (the article whose gold speakers the name is matched against)")
     g = _gold_article(article, gold, seeds) if article is not None else None
     if kind == "figure":
         from harness.normalize.numbers import parse_figure
@@ -68,6 +66,8 @@ def _slot(kind: str, text: str, published: str | None, article: str | None, gold
         anchor = published if published is not None else (g.published if g is not None else None)
         d = parse_date(text, anchor)
         return {"value": d.value, "role": d.role}
+    if g is None:  # a speaker is matched against an article's gold speakers
+        raise InputError("speaker needs --article ID (the article whose gold speakers the name is matched against)")
     from harness.normalize.names import is_outlet, names_organisation, resolve_speaker
 
     return {  # organisation_of: the first speaker, in gold order, whose `organisation` field the text names

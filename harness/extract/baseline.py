@@ -71,7 +71,8 @@ _TERM = re.compile(r"[.!?…]+")
 
 def _blocks(text: str) -> Iterator[tuple[int, int]]:
     """Runs of content lines; a line break inside a sentence (next line lowercase, or after "(" or ",") is joined."""
-    start = end = None
+    start: int | None = None
+    end = 0  # set together with start; read only while start is set
     prev = ""
     pos = 0
     for line in text.splitlines(keepends=True):

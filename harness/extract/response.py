@@ -61,7 +61,7 @@ class ClaimsAnswer(BaseModel):
     claims: list[ClaimOut]
 
     @classmethod
-    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+    def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
         """The compact schema (no titles), built once: instructor asks for it on every request."""
         if args or kwargs:
             return super().model_json_schema(*args, **kwargs)
@@ -100,7 +100,7 @@ def instructor_model() -> type[ClaimsAnswer]:
         """Claims found in the article."""
 
         @classmethod
-        def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:  # type: ignore[override]
+        def model_json_schema(cls, *args: Any, **kwargs: Any) -> dict[str, Any]:
             return ClaimsAnswer.model_json_schema(*args, **kwargs)
 
     return Claims

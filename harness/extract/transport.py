@@ -45,7 +45,7 @@ async def _read_body(reader: asyncio.StreamReader, headers: list[tuple[str, str]
     """The body per the headers, and whether the connection may be reused."""
     te = next((v for k, v in headers if k.lower() == "transfer-encoding"), "")
     if "chunked" in te.lower():
-        parts = []
+        parts: list[bytes] = []
         while True:
             size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip(), 16)
             if size == 0:

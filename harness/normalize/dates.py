@@ -256,6 +256,7 @@ def _via_dateparser(s: str, bases: tuple[datetime, ...], known_year: bool) -> tu
         if cut is None:
             return None
         results.append(cut)
+    parts: tuple[int | None, ...]  # the year becomes None below when only the reference date supplied it
     parts, gran = results[0]
     if any(r != results[0] for r in results[1:]):
         # Differing results came from the reference date. Without a publication date, a year that merely
@@ -378,7 +379,7 @@ def _interval(value: str | None) -> tuple[int | None, int, int] | None:
     mo, d, q, h = (int(g) if g else None for g in m.group(2, 3, 4, 5))
     if (mo is not None and not 1 <= mo <= 12) or (d is not None and not 1 <= d <= 31):
         return None
-    if d:
+    if mo is not None and d:  # the pattern has a day only after a month
         return year, mo * 100 + d, mo * 100 + d
     if mo:
         return year, mo * 100 + 1, mo * 100 + 31

@@ -60,7 +60,7 @@ _SCALES = {
 }
 # "ribuan"/"jutaan"/... after a number mean "that scale, roughly" (Indonesian).
 _APPROX_SCALES = {"puluhan": 1, "ratusan": 2, "ribuan": 3, "jutaan": 6, "miliaran": 9, "milyaran": 9, "triliunan": 12}
-_DECIMAL_MARK = {"id": ",", "en": "."}
+_DECIMAL_MARK: dict[str | None, str] = {"id": ",", "en": "."}  # no language (None): no mark decides
 
 
 def _word(w: str) -> str:
@@ -232,7 +232,9 @@ def _scale_after(s: str, pos: int, tok: str | None, currency: bool) -> tuple[int
         return power, False, lang, m.end()
     if m:
         return _APPROX_SCALES[_key(m.group("ascale"))], True, "id", m.end()
-    m = _COMPACT_AFTER.match(s, pos) if tok is not None else None
+    if tok is None:
+        return None
+    m = _COMPACT_AFTER.match(s, pos)
     if m is None:
         return None
     if m.group("m"):  # miliar in Indonesian money and decimal-comma writing, million otherwise
@@ -293,8 +295,8 @@ def _mention(s: str, start: int, end: int, tok: str | None = None, number: Decim
             if pos == end and pos < len(s) and s[pos].isalpha():
                 return None  # "4G", "90an": digits glued to a word that is no scale or unit
             number = _parse_digits(tok, _DECIMAL_MARK.get(lang))
-            if number is None:
-                return None
+        if number is None:  # a malformed digit token (a number word always comes with its value)
+            return None
         value = number * Decimal(10) ** power + added
         value = -value if negative else value  # inside the context: unary minus rounds to its precision
     if cur:
