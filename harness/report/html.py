@@ -17,7 +17,7 @@ from harness.report.charts import f1_chart
 from harness.report.context import ReportContext, load_sources, report_context
 from harness.report.drilldown import drilldown
 from harness.report.markdown import render_markdown
-from harness.report.view import SCORES_NOTE, report_view
+from harness.report.view import SCORES_NOTE, f2, report_view
 from harness.score.taxonomy import describe
 from harness.score.vocabulary import OUTCOME_LABELS
 
@@ -28,8 +28,7 @@ def environment() -> Environment:
     """The report's jinja2 environment: templates shipped with the package, autoescape always on."""
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)  # fmt: skip
-    env.filters["f3"] = lambda x: "n/a" if x is None else f"{x:.3f}"
-    env.filters["f2"] = lambda x: "n/a" if x is None else f"{x:.2f}"
+    env.filters["f2"] = f2
     env.filters["pct"] = lambda x: "n/a" if x is None else f"{x:.1%}"
     env.globals.update(LABEL=OUTCOME_LABELS, describe=describe)
     return env

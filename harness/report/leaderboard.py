@@ -13,7 +13,7 @@ from harness.errors import InputError
 from harness.records import RunRecord
 from harness.report.markdown import md_cell, md_table
 from harness.report.stats import GroupStats, group_stats
-from harness.report.view import Cell, Column, Row, Table
+from harness.report.view import Cell, Column, Row, Table, f3
 from harness.score.vocabulary import REPORTED
 
 
@@ -53,10 +53,6 @@ def leaderboard(record: RunRecord, prices: dict[str, Price] | None = None, sort:
     return sorted(rows, key=lambda r: (r.f1.get(sort) is None, -(r.f1.get(sort) or 0.0)))
 
 
-def fmt(x: float | None, digits: int = 3) -> str:
-    return "n/a" if x is None else f"{x:.{digits}f}"
-
-
 def leaderboard_table(rows: list[GroupStats]) -> Table:
     """Rank, prompt, model, F1 per field, failures, tokens, mean latency, and cost when any row has a price."""
     has_cost = any(r.cost_usd is not None for r in rows)
@@ -64,7 +60,7 @@ def leaderboard_table(rows: list[GroupStats]) -> Table:
     cols = [Column("#"), Column("prompt"), Column("model"), *(Column(h, numeric=True) for h in heads)]
     out = []
     for i, r in enumerate(rows, 1):
-        cells = [str(i), r.prompt, r.model, *(fmt(r.f1[f]) for f in REPORTED), f"{r.failed}/{r.samples}",
+        cells = [str(i), r.prompt, r.model, *(f3(r.f1[f]) for f in REPORTED), f"{r.failed}/{r.samples}",
                  str(r.prompt_tokens), str(r.completion_tokens), f"{r.latency_s.mean:.2f}"]  # fmt: skip
         if has_cost:
             cells.append("n/a" if r.cost_usd is None else f"{r.cost_usd:.6f}")
