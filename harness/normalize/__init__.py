@@ -4,9 +4,11 @@ Pure functions, no I/O; none of them raises on arbitrary text (unreadable input 
 """
 
 from harness.normalize.date_finder import find_dates
-from harness.normalize.dates import NormDate, parse_date, timex_relation
-from harness.normalize.names import is_outlet, normalize_name, resolve_speaker, split_aliases, strip_titles
+from harness.normalize.dates import NormDate, parse_date
+from harness.normalize.names import normalize_name, resolve_speaker, split_aliases, strip_titles
 from harness.normalize.numbers import NormFigure, find_figures, format_id, parse_figure, same_digits
+from harness.normalize.outlets import is_outlet
+from harness.normalize.timex import timex_relation
 
 __all__ = [
     "NormDate",

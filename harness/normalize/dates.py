@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 
+from harness.normalize.timex import timex_relation  # re-exported: the scorer and tests import it from here
+
 __all__ = ["NormDate", "parse_date", "timex_relation"]
 
 _MAX_LEN = 160  # longer text is a sentence, not a date phrase; dateparser is slow on it
@@ -139,7 +141,6 @@ _QUARTER = re.compile(
 )
 _HALF = re.compile(rf"\b(?:semester|paruh|h)\s*-?\s*({_ORDS})\b{_YEAR_TAIL}|\b(first|second)\s+half\b{_YEAR_TAIL}")
 _TIMEX_QH = re.compile(r"^([0-9]{4}|xxxx)-?([qh])([1-4])$")
-_TIMEX = re.compile(r"^([0-9]{4}|XXXX)(?:-(?:([0-9]{2})(?:-([0-9]{2}))?|Q([1-4])|H([12])))?$")
 
 
 def _published(published: str | None) -> tuple[str, str, int, tuple[datetime, ...]] | None:
@@ -366,48 +367,3 @@ def parse_date(raw: str, published: str | None = None) -> NormDate:
     if published is not None and not isinstance(published, str):
         published = None
     return _parse(raw, published)
-
-
-def _interval(value: str | None) -> tuple[int | None, int, int] | None:
-    """A TIMEX value as (year or None, first and last month*100+day it covers)."""
-    if not isinstance(value, str):
-        return None
-    m = _TIMEX.match(value.strip().upper())
-    if not m:
-        return None
-    year = None if m.group(1) == "XXXX" else int(m.group(1))
-    mo, d, q, h = (int(g) if g else None for g in m.group(2, 3, 4, 5))
-    if (mo is not None and not 1 <= mo <= 12) or (d is not None and not 1 <= d <= 31):
-        return None
-    if mo is not None and d:  # the pattern has a day only after a month
-        return year, mo * 100 + d, mo * 100 + d
-    if mo:
-        return year, mo * 100 + 1, mo * 100 + 31
-    if q:
-        return year, (3 * q - 2) * 100 + 1, 3 * q * 100 + 31
-    if h:
-        return year, (6 * h - 5) * 100 + 1, 6 * h * 100 + 31
-    return year, 101, 1231
-
-
-def _contains(a: tuple[int | None, int, int], b: tuple[int | None, int, int]) -> bool:
-    return (a[0] is None or a[0] == b[0]) and a[1] <= b[1] and b[2] <= a[2]
-
-
-def timex_relation(gold: str, pred: str) -> str:
-    """How a predicted TIMEX value relates to the gold one: "exact" | "coarser" | "finer" | "different".
-
-    "coarser": pred covers gold ("2023" for "2023-12-04"); "finer": pred lies inside gold. An unknown year
-    ("XXXX-02-10") is consistent with any year. Unreadable values are "different".
-    """
-    g, p = _interval(gold), _interval(pred)
-    if g is None or p is None:
-        return "different"
-    if g == p:
-        return "exact"
-    g_has_p, p_has_g = _contains(g, p), _contains(p, g)
-    if p_has_g and not g_has_p:
-        return "coarser"
-    if g_has_p and not p_has_g:
-        return "finer"
-    return "different"

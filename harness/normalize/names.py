@@ -17,6 +17,8 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz
 
+from harness.normalize.outlets import is_outlet  # re-exported: the scorer and tests import it from here
+
 __all__ = ["is_outlet", "names_organisation", "normalize_name", "resolve_speaker", "split_aliases", "strip_titles"]
 
 # Titles and honorifics in front of a name, longest first; a trailing "." is optional.
@@ -376,67 +378,3 @@ def names_organisation(pred: str | None, speaker: object) -> bool:
     names = {_squash(p) for p in _raw_parts(org)} - {""}
     said = [k for k in (_squash(p) for p in _raw_parts(_strip_cues(pred))) if k]
     return bool(names) and bool(said) and all(k in names for k in said)
-
-
-_OUTLETS = {
-    "sindonews",
-    "sindo",
-    "bisnis",
-    "bisnis indonesia",
-    "jpnn",
-    "medcom",
-    "metrotvnews",
-    "metro tv",
-    "metrotv",
-    "cipasera",
-    "google news",
-    "redaksi",
-    "tim redaksi",
-    "reporter",
-    "wartawan",
-    "penulis",
-    "redaktur",
-    "editor",
-    "jurnalis",
-    "kontributor",
-    "red",
-    "the outlet",
-    "outlet",
-    "news outlet",
-    "the newsroom",
-    "newsroom",
-    "journalist",
-    "the journalist",
-    "the reporter",
-    "the author",
-    "author",
-    "the article",
-    "the writer",
-    "writer",
-}
-_NEWSROOM_ROLES = (
-    "redaksi",
-    "reporter",
-    "wartawan",
-    "penulis",
-    "redaktur",
-    "editor",
-    "jurnalis",
-    "journalist",
-    "kontributor",
-    "the reporter",
-    "the journalist",
-)
-
-
-def is_outlet(name: str | None) -> bool:
-    """True for a news outlet or the newsroom ("Sindonews", "jpnn.com", "Medcom.id", "wartawan"), not a speaker."""
-    if not isinstance(name, str):
-        return False
-    s = unicodedata.normalize("NFKC", name).casefold().strip()
-    s = re.sub(r"^(?:https?://)?(?:www\.)?", "", s)
-    s = re.sub(r"\.(?:com|co\.id|id|net)\b", "", s)
-    s = " ".join(re.sub(r"[^\w\s&]", " ", s).split())
-    if s in _OUTLETS:
-        return True
-    return any(s.startswith(role + " ") for role in _NEWSROOM_ROLES)  # "Redaktur & Reporter : Fathan Sinaga"
