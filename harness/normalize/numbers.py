@@ -7,8 +7,9 @@ makes "." decimal ("1.500 million" = 1.5 x 10^6). Any other single mark is decim
 used twice, go through Babel's strict "id" then "en" parsing ("1.234,5", "1,234.5", "3.800.000", "1,234,567").
 Compact "M" is miliar after Rp or a decimal comma ("Rp 1,2 M", "1,2 M"), else million ("3.8M"); "T" = 10^12.
 
-Scale words, number words (number_words.py) and qualifiers are hand-written: no dependency of this project reads
-"3,8 juta" or "800 ribuan". Nothing here raises on text: an unreadable figure is value None, decided by the logic.
+Scale words, number words (number_words.py) and qualifiers (qualifiers.py) are hand-written: no dependency of this
+project reads "3,8 juta" or "800 ribuan". Nothing here raises on text: an unreadable figure is value None, decided by
+the logic.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from decimal import Decimal, InvalidOperation, localcontext
 from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 
 from harness.normalize.number_words import find_number_words
+from harness.normalize.qualifiers import modifier_before, modifiers_anywhere, qualifier_after
+from harness.normalize.word_patterns import any_case, one_of, table_key
 
 __all__ = ["NormFigure", "find_figures", "format_id", "parse_figure", "same_digits"]
 
@@ -63,107 +66,17 @@ _APPROX_SCALES = {"puluhan": 1, "ratusan": 2, "ribuan": 3, "jutaan": 6, "miliara
 _DECIMAL_MARK: dict[str | None, str] = {"id": ",", "en": "."}  # no language (None): no mark decides
 
 
-def _word(w: str) -> str:
-    """A word or phrase in any ASCII case, and only ASCII letters, so a match's lower() is always a table key
-    (a plain IGNORECASE also matches "ı" for "i" and "ſ" for "s", which no table holds)."""
-    return r"\s+".join(f"(?ai:{re.escape(part)})" for part in w.split())
-
-
-def _alt(words) -> str:
-    return "|".join(_word(w) for w in sorted(words, key=len, reverse=True))
-
-
-def _key(text: str) -> str:
-    return " ".join(text.lower().split())
-
-
 _NUM = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
-_SCALE_AFTER = re.compile(rf"\s*(?:(?P<scale>{_alt(_SCALES)})|(?P<ascale>{_alt(_APPROX_SCALES)}))\b")
+_SCALE_AFTER = re.compile(rf"\s*(?:(?P<scale>{one_of(_SCALES)})|(?P<ascale>{one_of(_APPROX_SCALES)}))\b")
 # Case matters: "800k", "2B" glued; "M", "T" glued or after one space ("Rp 2,5 T"); never "m" (metres), "t" (tonnes).
 _COMPACT_AFTER = re.compile(r"(?:(?P<k>[kK])|(?P<b>B)|[ \u00a0]?(?P<m>M)|[ \u00a0]?(?P<t>T))\b")
 _NEXT_PART = re.compile(r"[^\S\n]+([0-9]+(?:[.,][0-9]+)*)")  # "3 juta| 800 ribu"
 _UNIT_AFTER = re.compile(
-    rf"\s*(?P<pct>%|(?P<persen>{_word('persen')})\b|(?P<percent>{_alt(['per cent', 'percent', 'pct'])})\b)"
-    rf"|\s*(?P<idr>{_alt(['rupiah', 'idr'])})\b"
-    rf"|\s+(?P<persons>{_alt(['orang', 'jiwa', 'people', 'persons', 'person'])})\b"
+    rf"\s*(?P<pct>%|(?P<persen>{any_case('persen')})\b|(?P<percent>{one_of(['per cent', 'percent', 'pct'])})\b)"
+    rf"|\s*(?P<idr>{one_of(['rupiah', 'idr'])})\b"
+    rf"|\s+(?P<persons>{one_of(['orang', 'jiwa', 'people', 'persons', 'person'])})\b"
 )
-# Comparatives: "60 persen lebih tinggi" is "60% higher", not "more than 60%".
-_COMPARATIVES = (
-    "tinggi rendah besar kecil banyak sedikit cepat lambat lama murah mahal baik buruk luas kuat lemah mudah "
-    "sulit jauh lanjut maju efektif efisien penting produktif tepat berat awal dulu dahulu"
-).split()
-_AT_LEAST_AFTER = re.compile(
-    rf"\s+{_word('lebih')}\b(?!\s+(?:{_alt(['dari', 'kurang', *_COMPARATIVES])})\b)|\s+{_word('ke atas')}\b"
-    rf"|\s+{_word('or')}\s+(?:{_alt(['more', 'above'])})\b|\s+{_word('and above')}\b|\+"
-)
-_AT_MOST_AFTER = re.compile(
-    rf"\s+{_word('ke bawah')}\b|\s+{_word('or')}\s+(?:{_alt(['less', 'fewer', 'below'])})\b|\s+{_word('and below')}\b"
-)
-_CURRENCY_BEFORE = re.compile(rf"(?:(?<![^\W\d_])(?:{_alt(['rp', 'idr'])})\.?\s*)$")
-
-_APPROX_WORDS = (
-    "sekitar",
-    "sekira",
-    "kurang lebih",
-    "lebih kurang",
-    "kira-kira",
-    "kira kira",
-    "about",
-    "around",
-    "approximately",
-    "approx.",
-    "approx",
-    "roughly",
-    "circa",
-    "some",
-)
-_AT_LEAST_WORDS = (
-    "lebih dari",
-    "minimal",
-    "setidaknya",
-    "sedikitnya",
-    "paling sedikit",
-    "di atas",
-    "tidak kurang dari",
-    "tak kurang dari",
-    "more than",
-    "at least",
-    "over",
-    "above",
-    "no less than",
-    "not less than",
-)
-_AT_MOST_WORDS = (
-    "hampir",
-    "nyaris",
-    "maksimal",
-    "paling banyak",
-    "kurang dari",
-    "di bawah",
-    "tidak lebih dari",
-    "tak lebih dari",
-    "almost",
-    "nearly",
-    "up to",
-    "at most",
-    "less than",
-    "fewer than",
-    "under",
-    "below",
-    "no more than",
-    "not more than",
-)
-_APPROX_TOO = {"hampir", "nyaris", "almost", "nearly"}  # "almost X" is at most X *and* approximate
-# Comparison signs: the schema has only at_least / at_most, so ">" and "≥" both mean at_least, "<" and "≤" at_most.
-_SIGNS = {">": "at_least", ">=": "at_least", "≥": "at_least", "<": "at_most", "<=": "at_most", "≤": "at_most"}
-_QUAL_WORDS = {**dict.fromkeys(_AT_LEAST_WORDS, "at_least"), **dict.fromkeys(_AT_MOST_WORDS, "at_most"), **_SIGNS}
-_MODIFIER = (
-    rf"(?:(?<![^\W_])(?:{_alt(_APPROX_WORDS + _AT_LEAST_WORDS + _AT_MOST_WORDS)})(?![^\W_])"
-    r"|[~±≈]|(?<![-=<>])[<>]=?|[≤≥])"
-)  # "->" is an arrow, not "more than"
-_MODIFIER_BEFORE = re.compile(rf"(?P<mod>{_MODIFIER})\s*$")
-_MODIFIER_ANY = re.compile(_MODIFIER)
-_LEBIH_ANY = re.compile(rf"\b{_word('lebih')}\b(?!\s+(?:{_alt(_COMPARATIVES)})\b)")
+_CURRENCY_BEFORE = re.compile(rf"(?:(?<![^\W\d_])(?:{one_of(['rp', 'idr'])})\.?\s*)$")
 
 # Dates inside running text are not figures (find_figures only).
 _MONTHS = (
@@ -171,7 +84,7 @@ _MONTHS = (
     "january february march may june july august october december "
     "jan feb mar apr jun jul agu agt ags aug sep sept okt oct nov des dec"
 ).split()
-_MONTH = _alt(_MONTHS)
+_MONTH = one_of(_MONTHS)
 _DATE_SPANS = re.compile(
     rf"\b\d{{1,2}}\s+(?:{_MONTH})\b\.?(?:\s+\d{{4}}\b)?"  # 5 Oktober 2020, 10 Februari
     rf"|\b(?:{_MONTH})\b\.?\s+\d{{4}}\b"  # Desember 2020
@@ -228,10 +141,10 @@ def _scale_after(s: str, pos: int, tok: str | None, currency: bool) -> tuple[int
     Compact letters ("800k", "3.8M", "Rp 2,5 T") only after digits (tok), never after number words."""
     m = _SCALE_AFTER.match(s, pos)
     if m and m.group("scale"):
-        power, lang = _SCALES[_key(m.group("scale"))]
+        power, lang = _SCALES[table_key(m.group("scale"))]
         return power, False, lang, m.end()
     if m:
-        return _APPROX_SCALES[_key(m.group("ascale"))], True, "id", m.end()
+        return _APPROX_SCALES[table_key(m.group("ascale"))], True, "id", m.end()
     if tok is None:
         return None
     m = _COMPACT_AFTER.match(s, pos)
@@ -302,19 +215,12 @@ def _mention(s: str, start: int, end: int, tok: str | None = None, number: Decim
     if cur:
         unit, left = "idr", start - len(cur.group(0))
         before = s[max(0, left - 40) : left]
-    qualifier = None
-    if tail := _AT_LEAST_AFTER.match(s, pos):
-        qualifier, pos = "at_least", tail.end()
-    elif tail := _AT_MOST_AFTER.match(s, pos):
-        qualifier, pos = "at_most", tail.end()
-    if mod := _MODIFIER_BEFORE.search(before):
-        word = _key(mod.group("mod"))
-        left -= len(before) - mod.start()
-        if word in _QUAL_WORDS:
-            qualifier = qualifier or _QUAL_WORDS[word]
-            approx = approx or word in _APPROX_TOO
-        else:
-            approx = True
+    qualifier, pos = qualifier_after(s, pos)
+    if mod := modifier_before(before):
+        at, mod_approx, mod_qualifier = mod
+        left -= len(before) - at
+        qualifier = qualifier or mod_qualifier
+        approx = approx or mod_approx
     weak = tok is None and not scaled and scale is None and um is None
     return left, pos, NormFigure(_clean(value), unit, approx, qualifier), weak
 
@@ -355,23 +261,6 @@ def _scan(s: str, in_text: bool) -> list[tuple[int, int, NormFigure, bool]]:
     return out
 
 
-def _modifiers_anywhere(s: str) -> tuple[bool, str | None]:
-    """Approx flag and qualifier from modifier words anywhere in a short figure phrase."""
-    approx, qualifier = False, None
-    for m in _MODIFIER_ANY.finditer(s):
-        word = _key(m.group(0))
-        if word in _QUAL_WORDS:
-            qualifier = qualifier or _QUAL_WORDS[word]
-            approx = approx or word in _APPROX_TOO
-        else:
-            approx = True
-    if qualifier is None:
-        rest = _MODIFIER_ANY.sub(" ", s)  # "kurang lebih" and "lebih dari" are already read
-        if _LEBIH_ANY.search(rest):
-            qualifier = "at_least"
-    return approx, qualifier
-
-
 def parse_figure(raw: str) -> NormFigure:
     """The figure a phrase states ("3,8 juta" -> 3800000 count; "60 persen lebih" -> 60 percent at_least).
 
@@ -385,7 +274,7 @@ def parse_figure(raw: str) -> NormFigure:
     if not hits:
         return UNPARSED
     fig = next((h[2] for h in hits if not h[3]), hits[0][2])
-    approx, qualifier = _modifiers_anywhere(s)
+    approx, qualifier = modifiers_anywhere(s)
     return NormFigure(fig.value, fig.unit, fig.approx or approx, fig.qualifier or qualifier)
 
 
