@@ -70,6 +70,7 @@ class Provider:
     async def _once(self, messages: list[dict[str, str]], model: str) -> ClaimsAnswer:
         async with asyncio.timeout(self._guard):
             return await self._instructor.create(
+                # ignore: messages are plain role/content dicts; instructor declares openai's TypedDict message params
                 model=model, messages=messages, response_model=self._model,  # type: ignore[arg-type]
                 max_retries=self.params.max_retries, strict=False, **self._sampling,
             )  # fmt: skip

@@ -78,6 +78,7 @@ def _strip_titles(node: Any) -> Any:
 
 @functools.cache
 def _schema_text() -> str:
+    # ignore: mypy types a classmethod read off its class as a plain callable, without the bound method's __func__
     schema = _strip_titles(BaseModel.model_json_schema.__func__(ClaimsAnswer))  # type: ignore[attr-defined]
     schema["title"] = "Claims"  # the tool's name in TOOLS mode
     schema["description"] = "Claims found in the article."
