@@ -79,8 +79,9 @@ def score_table(record) -> Table:
     repeats = record.parameters.repeats > 1
     t = Table(title=f"Run {record.run_id}: strict F1 and its 95% bootstrap interval", box=box.SIMPLE_HEAD,
               padding=(0, 1, 0, 0), pad_edge=False)  # fmt: skip
-    cols = ["prompt", "model", *(["repeat"] if repeats else []), "figures", "dates", "attribution", "claims",
-            "found", "failed"]  # fmt: skip
+    from harness.score.vocabulary import FIELDS
+
+    cols = ["prompt", "model", *(["repeat"] if repeats else []), *FIELDS, "found", "failed"]
     for c in cols:
         t.add_column(c, justify="left" if c in ("prompt", "model") else "right", no_wrap=True)
     scores = {(s.prompt, s.model, s.repeat): s for s in record.scores}
@@ -90,7 +91,7 @@ def score_table(record) -> Table:
     for (prompt, model, repeat), rs in groups.items():
         s = scores.get((prompt, model, repeat))
         rep = s.report if s is not None else None
-        cells = [_f1(rep[f]) for f in ("figures", "dates", "attribution", "claims")] if rep else ["-"] * 4
+        cells = [_f1(rep[f]) for f in FIELDS] if rep else ["-"] * len(FIELDS)
         failed = sum(1 for r in rs if not r.ok)
         row = [prompt, model, *([str(repeat)] if repeats else []), *cells, str(sum(len(r.claims) for r in rs)),
                f"{failed}/{len(rs)}"]  # fmt: skip
