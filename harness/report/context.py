@@ -13,7 +13,7 @@ from harness.corpus import load_article_source, load_gold
 from harness.errors import InputError
 from harness.records import RunRecord, ScoreEntry, entry_report
 from harness.records.run import SampleResult
-from harness.report.stats import GroupStats, group_stats
+from harness.report.groups import GroupStats, group_stats
 from harness.schema import Article, GoldArticle, PredictedClaim
 from harness.score.model import ScoreReport
 from harness.score.taxonomy import Taxonomy, taxonomy

@@ -1,4 +1,4 @@
-"""The leaderboard of a run: its (prompt, model) figures (`stats.group_stats`) ranked by one field's F1, with cost
+"""The leaderboard of a run: its (prompt, model) figures (`groups.group_stats`) ranked by one field's F1, with cost
 when a price table gives USD per 1M prompt / completion tokens per model name.
 """
 
@@ -11,8 +11,8 @@ from pydantic import BaseModel, ValidationError
 
 from harness.errors import InputError
 from harness.records import RunRecord
+from harness.report.groups import GroupStats, group_stats
 from harness.report.markdown import md_cell, md_table
-from harness.report.stats import GroupStats, group_stats
 from harness.report.view import Cell, Column, Row, Table, f3
 from harness.score.vocabulary import REPORTED
 
