@@ -104,3 +104,14 @@ def test_no_module_passes_400_lines():
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     ]
     assert not long, "\n".join(long)
+
+
+def test_every_module_has_its_line_in_the_architecture_doc():
+    doc = (PACKAGE.parent / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
+    missing = [
+        rel
+        for p in _modules()
+        if p.name != "__init__.py" and _layer(p) not in ("cli", "__main__")
+        if f"`{(rel := p.relative_to(PACKAGE).as_posix())}`" not in doc
+    ]
+    assert not missing, f"docs/ARCHITECTURE.md has no line for: {missing}"
