@@ -98,7 +98,9 @@ def runtime_available() -> bool:
             return False
         needed = [r for r in metadata.requires(name) or [] if 'extra == "server"' in r]
         for req in needed:
-            metadata.version(re.match(r"[A-Za-z0-9._-]+", req).group(0))
+            dist = re.match(r"[A-Za-z0-9._-]+", req)
+            if dist is not None:
+                metadata.version(dist.group(0))
     except metadata.PackageNotFoundError:
         return False
     return True
@@ -125,7 +127,7 @@ def ensure_runtime(progress: bool = True) -> None:
             f"Installing {RUNTIME_REQUIREMENT}: it compiles llama.cpp for this CPU (about 7 minutes on 2 cores "
             "the first time; pip caches the built wheel)."
         )
-        done = subprocess.run(cmd, env=env)
+        done = subprocess.run(cmd, env=env, text=True)  # pip's own progress goes straight to the terminal
         tail = ""
     else:
         done = subprocess.run(cmd, env=env, capture_output=True, text=True)
