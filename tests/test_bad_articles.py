@@ -148,16 +148,13 @@ def test_binary_files_that_are_not_txt_are_not_articles(tmp_path, server, alone)
     assert [s["article_id"] for s in rec["samples"]] == ["good1", "good2"] and good_claims(rec) == alone
 
 
-@pytest.mark.parametrize("text", ["", " \n\n\t\n"])
-def test_an_empty_article_is_refused_or_recorded_as_failed(tmp_path, server, text):
+@pytest.mark.parametrize("text", ["", " \n\n\t\n"], ids=["no-bytes", "whitespace-only"])
+def test_an_empty_article_is_refused_up_front_naming_the_file(tmp_path, server, text):
+    # harness.corpus.load_article: an article with no text is refused, as there is nothing to ask a model about.
     files = {"good1.txt": GOOD["good1"], "empty.txt": text}
     r = harness_run(write(tmp_path / "articles", files), tmp_path, server)
-    if r.returncode == 2:  # refused up front: one line naming the file, nothing asked
-        (line,) = r.stderr.strip().splitlines()
-        assert "empty.txt" in line and server.requests == 0
-        return
-    assert r.returncode == 0, r.stderr
-    rec = json.loads(record_path(r.stdout).read_text(encoding="utf-8"))
-    by_id = {s["article_id"]: s for s in rec["samples"]}
-    assert by_id["good1"]["ok"] and not by_id["empty"]["ok"] and by_id["empty"]["failure"]
-    assert server.requests == 1  # only the good article was sent
+    assert r.returncode == 2, r.stderr
+    (line,) = r.stderr.strip().splitlines()
+    assert line == f"error: {tmp_path / 'articles' / 'empty.txt'}:1: empty article (no text to extract claims from)"
+    # Refused before anything else happens: the good article beside it is not asked either, nothing is written.
+    assert server.requests == 0 and not (tmp_path / "runs").exists() and not (tmp_path / "cache").exists()

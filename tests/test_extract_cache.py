@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +19,7 @@ from harness.extract.response import schema_sha256
 from harness.extract.runner import make_sample
 from harness.schema import Article
 
+ROOT = Path(__file__).resolve().parents[1]
 ART = Article(article_id="a1", text="Sekitar 27 juta UMKM telah go digital.", sha256="0" * 64)
 
 
@@ -177,9 +179,27 @@ def test_near_misses_name_the_parts_that_differ(tmp_path):
     assert len(near) == 1 and near[0][2] == {"temperature": 0.0}
 
 
-def test_entries_never_hold_an_api_key(tmp_path, monkeypatch):
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-NEVER-WRITTEN")
-    s = make_sample(prompt(), "m", ART, remote_identity("http://u:sk-NEVER-WRITTEN@127.0.0.1:9/v1"), GenParams(), 0)
-    path = ResponseStore(tmp_path, "local").put(entry_for(s.parts))
-    assert "sk-NEVER-WRITTEN" not in path.read_text(encoding="utf-8")
-    assert os.environ["OPENAI_API_KEY"] == "sk-NEVER-WRITTEN"
+def test_entries_a_run_writes_hold_no_credential(tmp_path, monkeypatch):
+    # A key can reach the harness two ways: $OPENAI_API_KEY and user:password in the base URL. The run below uses
+    # both against a live endpoint and writes its answer to the cache; the entry must name neither.
+    from harness.pipeline import RunConfig, execute_run
+    from tests.fake_openai_server import FakeOpenAIServer
+
+    (tmp_path / "articles").mkdir()
+    (tmp_path / "articles" / "a1.txt").write_text(ART.text, encoding="utf-8")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-ENV-NEVER-WRITTEN")
+    answer = {"claims": [{"text": "27 juta UMKM go digital", "figures": ["Sekitar 27 juta"]}]}
+    with FakeOpenAIServer({"27 juta": answer}) as srv:
+        base_url = srv.base_url.replace("http://", "http://user:sk-URL-NEVER-WRITTEN@")
+        cfg = RunConfig(models=["m"], articles=tmp_path / "articles", base_url=base_url, cache_dir=tmp_path / "cache",
+                        recorded=[], out_dir=tmp_path / "runs", prompts_dir=ROOT / "prompts", n_boot=1)  # fmt: skip
+        execute_run(cfg)
+        # A credential was sent (the URL's user:password wins over the bearer key as HTTP basic auth).
+        basic = "Basic " + base64.b64encode(b"user:sk-URL-NEVER-WRITTEN").decode()
+        assert srv.log[0]["headers"]["authorization"] in ("Bearer sk-ENV-NEVER-WRITTEN", basic)
+    (entry,) = (tmp_path / "cache").glob("*.json")
+    stored = entry.read_text(encoding="utf-8")
+    assert "sk-ENV-NEVER-WRITTEN" not in stored and "sk-URL-NEVER-WRITTEN" not in stored and "user:" not in stored
+    parts = CacheEntry.model_validate_json(stored).parts
+    assert parts.endpoint == srv.base_url  # the endpoint is named by its URL without the credentials
+    assert CacheEntry.model_validate_json(stored).answer["claims"][0]["figures"] == ["Sekitar 27 juta"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -53,7 +54,10 @@ def test_schema_is_compact_cached_and_hashed():
     claim = schema["$defs"]["ClaimOut"]["properties"]
     assert list(claim) == ["text", "figures", "dates", "speaker", "quote"]  # the order the model writes in
     assert ClaimsAnswer.model_json_schema() == schema
-    assert len(schema_sha256()) == 64 and schema_sha256() == schema_sha256()
+    # The hash is of this very schema as canonical JSON (sorted keys, no spaces): any change to a field, its type or
+    # its order of properties changes every cache key, and nothing else does.
+    canonical = json.dumps(schema, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    assert schema_sha256() == hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     # instructor's wrapper reports the very same schema, so the hash describes what is sent.
     assert instructor_model().model_json_schema() == schema
     assert instructor_model() is instructor_model()

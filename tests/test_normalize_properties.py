@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from harness.normalize.date_finder import find_dates
-from harness.normalize.dates import NormDate, parse_date, timex_relation
+from harness.normalize.dates import _MONTH_NUMBER, NormDate, parse_date, timex_relation
 from harness.normalize.names import is_outlet, normalize_name, resolve_speaker, split_aliases, strip_titles
 from harness.normalize.numbers import NormFigure, find_figures, format_id, parse_figure, same_digits
 from harness.schema import Speaker
@@ -142,13 +142,22 @@ def test_parse_figure_never_raises(raw: str) -> None:
 
 @FAST
 @given(FIGURE_TEXT)
-def test_find_figures_never_raises_and_spans_are_ordered(text: str) -> None:
+def test_find_figures_spans_are_ordered_and_read_back(text: str) -> None:
     found = find_figures(text)
     last = 0
     for start, end, fig in found:
         assert last <= start < end <= len(text)
         assert isinstance(fig.value, Decimal)
+        assert parse_figure(text[start:end]).value == fig.value  # the span alone says what was found
         last = end
+
+
+@FAST
+@given(ARTICLEISH, st.decimals(min_value=Decimal("0.001"), max_value=Decimal("999999"), places=3), ARTICLEISH)
+def test_a_figure_in_running_text_is_found(before: str, x: Decimal, after: str) -> None:
+    # Whatever surrounds a sentence, the figure it states is found: "Sebanyak 3,8 juta UMKM." -> 3.8 x 10^6.
+    text = f"{before}. Sebanyak {format_id(x)} juta UMKM. {after}"
+    assert scaled(x, 6) in [fig.value for _s, _e, fig in find_figures(text)], text
 
 
 # Dates also meet relative years at the ends of the calendar, non-ASCII digits, timestamps and impossible days.
@@ -236,6 +245,18 @@ def test_find_dates_spans_read_back(text: str, published: str | None) -> None:
         assert is_timex(got) and not got.deictic_now, got
         assert parse_date(text[start:end], published) == got  # the span alone says what was found
         last = end
+
+
+MONTHS = sorted(_MONTH_NUMBER.items())  # every spelling the reader knows: "maret", "march", "pebruari", ...
+
+
+@FAST
+@given(ARTICLEISH, st.integers(1, 28), st.sampled_from(MONTHS), st.integers(1900, 2100), ARTICLEISH)
+def test_a_date_in_running_text_is_found(before: str, day: int, month: tuple[str, int], year: int, after: str) -> None:
+    # Whatever surrounds a sentence, the full date it states is found: "Pada 4 Desember 2023." -> 2023-12-04.
+    name, number = month
+    text = f"{before}. Pada {day} {name.capitalize()} {year}. {after}"
+    assert f"{year:04d}-{number:02d}-{day:02d}" in [nd.value for _s, _e, nd in find_dates(text)], text
 
 
 @FAST
@@ -376,4 +397,6 @@ def test_digit_tokens_never_raise(token: str, before: str, after: str) -> None:
 )
 def test_same_digits_under_powers_of_ten(x: Decimal, k: int) -> None:
     assert same_digits(x, x.scaleb(k))
-    assert same_digits(x, x + 1) == same_digits(x + 1, x)  # symmetric
+    # x + 1 is never x times a power of ten here: x * (10^k - 1) = 1 needs x = 1/9, 1/99, ..., which no decimal with
+    # three places is. So the digits differ, both ways round (a function that said True to all would fail here).
+    assert not same_digits(x, x + 1) and not same_digits(x + 1, x)
