@@ -83,6 +83,15 @@ def table(rows: list[dict]) -> list[tuple[str, str, str, str, str, str]]:
             out.append((b, f"  {r['article_id']}", f"{r['latency_s']:.1f} s", "", "",
                         f"{r['prompt_tokens']} prompt, {r['completion_tokens']} output tokens"
                         + (" (cut at max_tokens)" if r.get("truncated") else "")))  # fmt: skip
+        elif b == "faults":
+            floor, bound = r["floor_s"], r["former_bound_s"]
+            ratio = f"{round(r['latency_s'] / floor, 2)}x" if floor else "-"
+            target = f"floor {floor} s" + (f" (former test bound {bound} s)" if bound else "")
+            detail = f"{r['attempts']} attempt(s), {r['failure'] or 'answered'}" if r["attempts"] else ""
+            out.append((b, f"{r['case']}: {r['sample']}", f"{r['latency_s']} s", target, ratio, detail))
+        elif b == "normalize":
+            out.append((b, r["case"], f"{r['median_s']} s (best {r['best_s']} s)", f"target {r['target_s']} s",
+                        f"{r['ratio']}x", r["detail"]))  # fmt: skip
         elif b == "scoring" and "articles" in r:
             out.append((b, f"{r['articles']} articles x {r['claims_per_side']} claims", f"{r['seconds']} s",
                         "10,000 in < 10 s", "", f"figures F1 {r['figures_f1']}"))  # fmt: skip
@@ -112,6 +121,8 @@ def main() -> None:
     if args.embedded != "skip":
         rows += bench("bench_embedded.py", *(["--from-recorded"] if args.embedded == "recorded" else []))
     rows += bench("bench_scoring.py", "--sizes", "5000", "10000")
+    rows += bench("bench_faults.py")
+    rows += bench("bench_normalize.py")
     text = render(machine(), table(rows))
     print(text)
     args.out.write_text("# Benchmark results\n\nWritten by `make bench` (benchmarks/run_all.py); what each row "

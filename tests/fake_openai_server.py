@@ -106,7 +106,9 @@ class FakeOpenAIServer:
             self._server.close()
             for w in list(self._writers):
                 w.transport.abort()
-            if self._tasks:  # aborted connections end their handlers; give them a moment to do so
+            for t in list(self._tasks):  # a handler still sleeping out a delay or a slow answer ends now
+                t.cancel()
+            if self._tasks:
                 await asyncio.wait(list(self._tasks), timeout=2)
 
         asyncio.run_coroutine_threadsafe(_close(), self._loop).result(10)
@@ -164,6 +166,8 @@ class FakeOpenAIServer:
                 if not keep or headers.get("connection", "").lower() == "close":
                     break
         except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except asyncio.CancelledError:  # stop() ends a handler still waiting out a delay: a normal end, not an error
             pass
         finally:
             self._writers.discard(writer)

@@ -147,14 +147,18 @@ def test_retries_are_bounded_and_every_attempt_is_counted(first_run):
 
 
 def test_retry_after_is_honoured_and_a_timeout_does_not_wait_for_the_slow_answer(first_run):
-    r, *_ = first_run
+    r, seen, *_ = first_run
     by_id = {s["article_id"]: s for s in record_of(r.stdout)["samples"]}
     # The server asked for 1.5 s; the harness's own first back-off would have been at most 0.5 s.
     assert by_id["a03_429_once"]["latency_s"] >= 1.5
-    # Retry-After: 0 twice: no back-off at all, where the harness's own would have taken at least 0.25 + 0.5 s.
-    assert by_id["a04_429_always"]["latency_s"] < 0.75
-    # Three attempts cut at 0.5 s each, plus back-off (at most 0.5 + 1.0 s): well under one 3 s slow answer x 3.
-    assert 3 * TIMEOUT <= by_id["a08_slow"]["latency_s"] < 3 * 3.0
+    # The slow answer comes after 3 s; each attempt gives up at 0.5 s. Waiting for it would have got the answer,
+    # so a `timeout` failure after all three attempts shows none waited, and each ran to its timeout.
+    slow = by_id["a08_slow"]
+    assert (slow["failure"]["kind"], slow["attempts"], seen["a08_slow"]) == ("timeout", MAX_ATTEMPTS, MAX_ATTEMPTS)
+    assert slow["latency_s"] >= MAX_ATTEMPTS * TIMEOUT
+    # "Retry-After: 0" means no back-off: unit-tested on the waits the provider chooses
+    # (test_extract_provider.py); how long these samples took against their floors is `make bench`
+    # (benchmarks/bench_faults.py), not a test: a busy machine stretches any upper bound.
 
 
 def test_unaffected_and_recovered_samples_are_exactly_the_answers(first_run):
@@ -169,7 +173,7 @@ def test_unaffected_and_recovered_samples_are_exactly_the_answers(first_run):
 
 
 def test_the_exit_code_follows_the_failure_threshold_and_only_failures_are_asked_again(first_run):
-    *_, again, seen_again = first_run
+    _r, seen, _total, again, seen_again = first_run
     # 8 of 12 failed again: 67% > 60% -> exit 1, with the reason on stderr; the record is written all the same.
     assert again.returncode == 1, again.stderr
     assert "run failed: failure rate 67% > 60%" in again.stderr
@@ -178,7 +182,7 @@ def test_the_exit_code_follows_the_failure_threshold_and_only_failures_are_asked
     assert rec["cache"]["hits_local"] == 4 and rec["cache"]["misses"] == 8
     for a in PLAN:
         if a in FAILING:
-            assert seen_again[a] >= 1, a
+            assert seen_again[a] == seen[a], a  # the same faults queued again: the same attempts as the first time
         else:
             assert seen_again[a] == 0, a  # answered last time: served from the cache
 
