@@ -171,12 +171,16 @@ def _answer_by_rules(
 
 
 def _labelled(result: SampleResult, sample: Sample) -> SampleResult:
-    """The result under this sample's own labels (two samples can share a key, e.g. one prompt under two ids)."""
+    """The result under this sample's own labels: two samples can share a key (one prompt under two ids, two
+    articles with the same text), and the answer of the first must not carry its ids into the second."""
+    aid = sample.article.article_id
     if (result.prompt, result.model, result.article_id, result.repeat) == (
-        sample.prompt.id, sample.model, sample.article.article_id, sample.repeat,
-    ):  # fmt: skip
+        sample.prompt.id, sample.model, aid, sample.repeat,
+    ) and all(c.article_id == aid for c in result.claims):  # fmt: skip
         return result
-    return result.model_copy(update={"prompt": sample.prompt.id, "model": sample.model, "repeat": sample.repeat})
+    claims = [c if c.article_id == aid else c.model_copy(update={"article_id": aid}) for c in result.claims]
+    return result.model_copy(update={"prompt": sample.prompt.id, "model": sample.model, "article_id": aid,
+                                     "repeat": sample.repeat, "claims": claims})  # fmt: skip
 
 
 def _scores(cfg: RunConfig, gold: dict[str, GoldArticle], articles: dict[str, Article],
