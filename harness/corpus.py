@@ -7,6 +7,8 @@ article (`gold/<article_id>.yaml`). Every problem becomes an InputError naming t
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +20,8 @@ from harness.errors import InputError
 from harness.schema import Article, GoldArticle
 
 GOLD_SUFFIXES = (".yaml", ".yml")
+# An article larger than this is refused: a news article is tens of KB, and 5 MB is already past any model's context.
+MAX_ARTICLE_BYTES = 5 * 1024 * 1024
 _YamlLoader = getattr(
     yaml, "CSafeLoader", yaml.SafeLoader
 )  # libyaml's parser when PyYAML was built with it (~5x faster)
@@ -36,8 +40,24 @@ def decode_utf8(data: bytes, file: str) -> str:
         raise InputError(f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", file, line) from None
 
 
+def _regular_file(path: Path, cap: int | None, what: str) -> None:
+    """Refuse, before opening it, anything at `path` that is not a regular file (a folder, a FIFO that would block
+    the open, a device, a symlink loop) or that is larger than `cap` bytes."""
+    try:
+        st = os.stat(path)  # follows a symlink to its file; a loop is ELOOP, and nothing is opened
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror or exc}", str(path)) from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device"
+        raise InputError(f"{kind}, not a regular file: not read as {what}", str(path))
+    if cap is not None and st.st_size > cap:
+        raise InputError(f"{what} of {st.st_size} bytes is larger than the cap of {cap} bytes", str(path))
+
+
 def load_article(path: Path) -> Article:
-    """One seed file; an empty one is refused (there is nothing to extract, and nothing to send a model)."""
+    """One seed file; an empty one is refused (there is nothing to extract, and nothing to send a model), and so
+    is anything that is not a regular file or is larger than MAX_ARTICLE_BYTES."""
+    _regular_file(path, MAX_ARTICLE_BYTES, "an article")
     data = path.read_bytes()
     text = decode_utf8(data, str(path))
     if not text.strip():
@@ -82,6 +102,7 @@ def _line_of(node: yaml.Node, loc: Iterable[str | int]) -> int:
 def parse_gold_file(path: Path) -> GoldFile:
     """Read and validate one gold file; YAML, UTF-8 and schema errors come back located."""
     name = str(path)
+    _regular_file(Path(path), None, "a gold file")
     text = decode_utf8(Path(path).read_bytes(), name)
     loader = _YamlLoader(text)
     try:  # one parse: the node tree gives line numbers for errors, the same tree gives the data
@@ -105,6 +126,19 @@ def parse_gold_file(path: Path) -> GoldFile:
         msg = "missing required field" if err["type"] == "missing" else err["msg"]
         raise InputError(f"{where}: {msg}", name, _line_of(root, loc)) from None
     return GoldFile(path=Path(path), article=article, _root=root)
+
+
+def gold_folder_problem(folder: Path) -> str | None:
+    """Why a folder named as the gold holds no gold, or None: it must exist and hold `*.yaml`/`*.yml` files."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return "no such gold folder"
+    if any(p.suffix in GOLD_SUFFIXES for p in folder.iterdir()):
+        return None
+    if (folder / "dataset_dict.json").exists() or (folder / "dataset_info.json").exists():
+        return ("this is a `datasets` export (harness gold export), not a gold folder: give the folder of "
+                "<article_id>.yaml gold files")  # fmt: skip
+    return "no gold files in this folder (expected <article_id>.yaml files, as in gold/)"
 
 
 def gold_paths(folder: Path) -> list[Path]:
@@ -244,6 +278,8 @@ def load_articles_dataset(folder: Path) -> dict[str, Article]:
     out: dict[str, Article] = {}
     for i, row in enumerate(ds):
         aid, text = str(row["article_id"]), row["text"]
+        if isinstance(text, str) and len(text.encode("utf-8")) > MAX_ARTICLE_BYTES:
+            raise InputError(f"row {i}: article {aid} is larger than the cap of {MAX_ARTICLE_BYTES} bytes", str(folder))
         if not isinstance(text, str) or not text.strip() or aid in out:
             why = (
                 "duplicate article_id"
