@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from harness import records as rec
-from harness.corpus import load_article_source, load_gold
+from harness.corpus import gold_folder_problem, load_article_source, load_gold
 from harness.errors import EXIT_FAILED, EXIT_OK, InputError
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR, ResponseCache, ResponseStore, Usage
 from harness.extract.prompts import resolve_prompts
@@ -34,6 +34,7 @@ from harness.extract.runner import (
     record_entries,
     request_samples,
 )  # fmt: skip
+from harness.files import unwritable_dir
 from harness.schema import Article, GoldArticle
 
 if TYPE_CHECKING:
@@ -41,7 +42,10 @@ if TYPE_CHECKING:
 
 
 class RunConfig(BaseModel):
-    """Everything `harness run` can be told; the API key is excluded from every dump."""
+    """Everything `harness run` can be told; the API key is excluded from every dump. Values out of range (no
+    requests in flight, a failure rate above 1, NaN anywhere) are refused where the config is made or changed."""
+
+    model_config = ConfigDict(validate_assignment=True, allow_inf_nan=False)
 
     prompts: list[str] = ["guided"]
     models: list[str] = []
@@ -55,18 +59,18 @@ class RunConfig(BaseModel):
     endpoint_id: str | None = None  # override the endpoint's cache identity
     model_file: Path | None = None  # another GGUF for the embedded model
     generation: GenParams = GenParams()
-    concurrency: int | None = None  # default: 1 for the embedded model (one slot), 8 otherwise
-    repeats: int = 1
+    concurrency: int | None = Field(None, ge=1)  # default: 1 for the embedded model (one slot), 8 otherwise
+    repeats: int = Field(1, ge=1)
     offline: bool = False
     cache_dir: Path | None = DEFAULT_CACHE_DIR  # None: no local cache
     recorded: list[Path] = [DEFAULT_RECORDED_DIR]
     record_to: Path | None = None
     out_dir: Path = Path("reports/runs")
-    max_failure_rate: float = 0.5
-    n_boot: int = 1000
-    score_seed: int = 0
-    n_threads: int = 2
-    n_ctx: int = 8192
+    max_failure_rate: float = Field(0.5, ge=0.0, le=1.0)
+    n_boot: int = Field(1000, ge=1)
+    score_seed: int = Field(0, ge=0)  # numpy's generators take no negative seed
+    n_threads: int = Field(2, ge=1)
+    n_ctx: int = Field(8192, ge=1)
 
 
 @dataclass
@@ -113,12 +117,35 @@ def resolve_endpoint(cfg: RunConfig) -> Endpoint:
     return Endpoint("local", identity, list(cfg.models) or [DEFAULT_ALIAS], model_file=model_file)
 
 
+def _checked(cfg: RunConfig) -> RunConfig:
+    """The config validated again (it may have been built with model_construct or changed field by field)."""
+    try:
+        return RunConfig.model_validate({**dict(cfg), "generation": dict(cfg.generation)})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InputError(f"{'.'.join(str(p) for p in err['loc'])} {err.get('input')!r}: {err['msg']}") from None
+
+
+def _check_output_places(cfg: RunConfig, writes_cache: bool) -> None:
+    """Every folder the run will write is checked before the first request: a run that cannot keep what it pays
+    for is refused up front, not after."""
+    places = [("--out", cfg.out_dir), ("--record-to", cfg.record_to)]
+    if writes_cache:
+        places.append(("--cache-dir", cfg.cache_dir))
+    for option, place in places:
+        why = unwritable_dir(place) if place is not None else None
+        if why:
+            raise InputError(f"{option}: {why}", str(place))
+
+
 def _load_gold(cfg: RunConfig, articles: dict[str, Article]) -> tuple[dict[str, GoldArticle], Path | None]:
     folder = cfg.gold if cfg.gold is not None else (Path("gold") if cfg.articles is None else None)
     if folder is None:
         return {}, None
     if cfg.gold is None and not folder.is_dir():
         return {}, None
+    if cfg.gold is not None and (why := gold_folder_problem(folder)):  # named on purpose: it must hold gold
+        raise InputError(why, str(folder))
     return load_gold(folder, articles), folder
 
 
@@ -225,6 +252,7 @@ def execute_run(
 
     `local_server`: an embedded-model server the caller keeps running (a notebook, a test session) to answer the
     run's missing samples instead of starting one; it must serve the weights the run's endpoint identity names."""
+    cfg = _checked(cfg)
     started = rec.utc_now()
     t0 = time.perf_counter()
     articles = load_article_source(cfg.articles or cfg.seeds)
@@ -237,11 +265,8 @@ def execute_run(
             raise InputError(f"unknown article id(s): {', '.join(unknown)}", str(cfg.articles or cfg.seeds))
         articles = {a: articles[a] for a in cfg.only}
     prompts = resolve_prompts(cfg.prompts, cfg.prompts_dir)
-    if cfg.repeats < 1:
-        raise InputError("--repeats must be at least 1")
-    if cfg.n_boot < 1:
-        raise InputError("--n-boot must be at least 1")
     ep = resolve_endpoint(cfg)
+    _check_output_places(cfg, writes_cache=not (cfg.offline or ep.rules))
     cfg = cfg.model_copy(update={"generation": cfg.generation.with_defaults(local=ep.kind == "local")})
     samples = plan_samples(prompts, ep.models, articles.values(), ep.identity, cfg.generation, cfg.repeats)
     by_rules = _answer_by_rules(samples, on_result) if ep.rules else {}
@@ -306,5 +331,10 @@ def execute_run(
     )  # fmt: skip
     record.finished = rec.utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
     record.duration_s = round(time.perf_counter() - t0, 3)
-    path = rec.write_run(record, cfg.out_dir)
+    try:
+        path = rec.write_run(record, cfg.out_dir)
+    except OSError as exc:  # the folder was checked up front; a full disk or a changed permission is still possible
+        where = exc.filename if exc.filename is not None else Path(cfg.out_dir) / record.run_id
+        kept = "the answers requested are in the cache" if stats.written else "nothing was requested"
+        raise InputError(f"cannot write the run record: {exc.strerror or exc} ({kept})", str(where)) from None
     return RunResult(record, path, exit_code)

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from harness.cli import run as run_cli
-from harness.cli._common import run_guarded
+from harness.cli._common import at_least, run_guarded
 from harness.errors import InputError
 
 app = typer.Typer(no_args_is_help=True, help="Inspect the response cache: explain a key, list the entries.")
@@ -57,6 +57,7 @@ def explain(
     from harness.pipeline import RunConfig, resolve_endpoint
 
     def go():
+        at_least("--repeat", repeat, 0)
         cfg = RunConfig(models=[model] if model else [], base_url=base_url, endpoint_id=endpoint_id,
                         model_file=model_file)  # fmt: skip
         ep = resolve_endpoint(cfg)

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import typer
 
-from harness.cli._common import run_guarded
+from harness.cli._common import at_least, run_guarded, within
 from harness.errors import EXIT_FAILED, InputError
+from harness.files import unwritable_dir, unwritable_file
 
 RUNS = Path("reports/runs")
 RUNS_DIR = typer.Option(RUNS, "--runs-dir", help="Where run folders live (a bare run id is looked up here).")
@@ -34,6 +35,22 @@ def newest_run(runs_dir: Path = RUNS) -> Path:
     return runs[-1].parent
 
 
+def check_numbers(seed: int, n_boot: int, n_perm: int, repeats: dict[str, int | None] | None = None) -> None:
+    """The statistics' options, refused before anything is read: resamples at least 1, seeds not negative."""
+    at_least("--seed", seed, 0)
+    at_least("--n-boot", n_boot, 1)
+    at_least("--n-perm", n_perm, 1)
+    for option, value in (repeats or {}).items():
+        at_least(option, value, 0)
+
+
+def check_output_file(option: str, path: Path | None) -> None:
+    """A file to write is checked before the verb works: not a folder, FIFO or device, and its folder writable."""
+    why = unwritable_file(path) if path is not None else None
+    if why:
+        raise InputError(f"{option}: {why}", str(path))
+
+
 def _read(arg: str, runs_dir: Path):
     from harness.records import read_run
 
@@ -54,7 +71,13 @@ def report(
     """Write report.md (fits a CI job summary) and a self-contained report.html for a run."""
     from harness.report.html import write_run_report
 
-    md, html = run_guarded(lambda: write_run_report(resolve_run(run, runs_dir), None, out, articles, gold))
+    def _do():
+        why = unwritable_dir(out) if out is not None else None
+        if why:
+            raise InputError(f"--out: {why}", str(out))
+        return write_run_report(resolve_run(run, runs_dir), None, out, articles, gold)
+
+    md, html = run_guarded(_do)
     print(f"wrote {md.as_posix()} and {html.as_posix()}")
 
 
@@ -79,6 +102,8 @@ def compare(
     from harness.report.compare import render_compare_html, render_compare_markdown
 
     def _do():
+        check_numbers(seed, n_boot, n_perm, {"--a-repeat": a_repeat, "--b-repeat": b_repeat})
+        check_output_file("--html", html)
         ra, rb = _read(run_a, runs_dir), _read(run_b, runs_dir)
         a = side_of(ra, select_entry(ra, a_prompt, a_model, a_repeat, "run A"))
         b = side_of(rb, select_entry(rb, b_prompt, b_model, b_repeat, "run B"))
@@ -112,6 +137,11 @@ def gate(
     def _do():
         from harness.records import read_run
 
+        check_numbers(seed, n_boot, n_perm, {"--repeat": repeat})
+        within("--threshold", threshold, 0.0, 1.0)
+        check_output_file("--junit", junit)
+        if write:
+            check_output_file("--baseline", baseline)
         path = resolve_run(run, runs_dir) if run else newest_run(runs_dir)
         record = read_run(path)
         if write:

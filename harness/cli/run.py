@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness.cli._common import run_guarded
+from harness.cli._common import option_error, printing_guarded, run_guarded
 from harness.errors import InputError
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR
 
@@ -60,13 +60,19 @@ RECORDED = typer.Option(
 
 
 def generation(temperature: float, seed: int | None, max_tokens: int, mode: str, **more: object):
+    """GenParams from the options; a value out of range is an InputError naming its option."""
+    from pydantic import ValidationError
+
     from harness.extract.params import GenParams, mode_name
 
     try:
         mode = mode_name(mode)
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    return GenParams(temperature=temperature, seed=seed, max_tokens=max_tokens, mode=mode, **more)
+    try:
+        return GenParams(temperature=temperature, seed=seed, max_tokens=max_tokens, mode=mode, **more)
+    except ValidationError as exc:
+        raise option_error(exc) from None
 
 
 def _f1(field: dict) -> str:
@@ -184,21 +190,30 @@ def run(
                 f"  [red]failed[/] {escape(what)}: {r.failure.kind} ({escape(r.failure.message[:120])})", soft_wrap=True
             )
 
-    def go():
-        cfg = RunConfig(
-            prompts=prompt or ["guided"], models=model or [], articles=articles, only=article or [], seeds=seeds,
-            gold=gold,
-            prompts_dir=prompts_dir, base_url=base_url, api_key=SecretStr(api_key) if api_key else None,
-            endpoint_id=endpoint_id, model_file=model_file,
-            generation=generation(temperature, seed, max_tokens, mode, max_retries=max_retries,
-                                  max_attempts=max_attempts, timeout=timeout, grammar=grammar),
-            concurrency=concurrency, repeats=repeats, offline=offline, cache_dir=None if no_cache else cache_dir,
-            recorded=[] if no_recorded else (recorded or [DEFAULT_RECORDED_DIR]), record_to=record_to, out_dir=out,
-            max_failure_rate=max_failure_rate, n_boot=n_boot, n_threads=n_threads,
-        )  # fmt: skip
-        return execute_run(cfg, on_result=progress)
+    def config() -> RunConfig:
+        from pydantic import ValidationError
 
-    result = run_guarded(go)
+        gen = generation(temperature, seed, max_tokens, mode, max_retries=max_retries, max_attempts=max_attempts,
+                         timeout=timeout, grammar=grammar)  # fmt: skip
+        try:
+            return RunConfig(
+                prompts=prompt or ["guided"], models=model or [], articles=articles, only=article or [], seeds=seeds,
+                gold=gold,
+                prompts_dir=prompts_dir, base_url=base_url, api_key=SecretStr(api_key) if api_key else None,
+                endpoint_id=endpoint_id, model_file=model_file, generation=gen,
+                concurrency=concurrency, repeats=repeats, offline=offline, cache_dir=None if no_cache else cache_dir,
+                recorded=[] if no_recorded else (recorded or [DEFAULT_RECORDED_DIR]), record_to=record_to, out_dir=out,
+                max_failure_rate=max_failure_rate, n_boot=n_boot, n_threads=n_threads,
+            )  # fmt: skip
+        except ValidationError as exc:
+            raise option_error(exc) from None
+
+    result = run_guarded(lambda: execute_run(config(), on_result=progress))
+    printing_guarded(lambda: _print_result(result, report))
+
+
+def _print_result(result, report: bool) -> None:
+    """The score table, cache and token counts, notes, where the record and reports went; exit 1 on a failed run."""
     rec = result.record
     console = Console(width=None if sys.stdout.isatty() else 120)  # logs and CI files are not 80 columns wide
     console.print(score_table(rec))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from harness.cli._common import run_guarded
+from harness.cli._common import at_least, run_guarded
 
 if TYPE_CHECKING:  # the scoring core (numpy, scipy) is imported when a verb runs, not when the command starts
     from rich.table import Table
@@ -41,7 +41,7 @@ def score(
     seeds: Path = typer.Option(Path("seeds"), "--seeds"),
     as_json: bool = typer.Option(False, "--json", help="Print the full score object as JSON."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap; same inputs and seed, same output."),
-    n_boot: int = typer.Option(1000, "--n-boot", min=1, help="Bootstrap resamples (at least 1)."),
+    n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples (at least 1)."),
 ) -> None:
     """Score predictions against the gold: precision, recall, F1 on figures, dates, attribution and claims.
 
@@ -55,6 +55,8 @@ def score(
     from harness.score import evaluate
 
     def _do() -> ScoreReport:
+        at_least("--seed", seed, 0)
+        at_least("--n-boot", n_boot, 1)
         articles = corpus.load_articles(seeds)
         g = corpus.load_gold(gold, articles)
         preds = read_predictions(predictions)

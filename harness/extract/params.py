@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 # instructor modes offered on the command line (llama_cpp.server: json and tools work, json_schema does not).
 MODES = {"json": "JSON", "md_json": "MD_JSON", "tools": "TOOLS", "json_schema": "JSON_SCHEMA"}
@@ -11,17 +11,21 @@ MODES = {"json": "JSON", "md_json": "MD_JSON", "tools": "TOOLS", "json_schema": 
 class GenParams(BaseModel):
     """Generation and retry settings of a run (all of them go in the run record)."""
 
-    temperature: float = 0.0
+    # Every value is checked where it is made (also on assignment): a run with nonsense settings is refused before
+    # it asks anything. NaN and infinities are refused wherever a float is taken.
+    model_config = ConfigDict(validate_assignment=True, allow_inf_nan=False)
+
+    temperature: float = Field(0.0, ge=0.0, le=2.0)  # the range OpenAI-compatible endpoints accept
     seed: int | None = 0
-    max_tokens: int | None = 2048
+    max_tokens: int | None = Field(2048, ge=1)
     mode: str = "json"
-    max_retries: int = 2  # instructor re-asks after an answer that does not fit the response model
-    max_attempts: int = 4  # transport attempts per request (429/5xx/timeout/connection), first one included
-    timeout: float | None = None  # seconds per HTTP request; None: the run decides (see `with_defaults`)
+    max_retries: int = Field(2, ge=0)  # instructor re-asks after an answer that does not fit the response model
+    max_attempts: int = Field(4, ge=1)  # transport attempts per request (429/5xx/timeout/connection), first included
+    timeout: float | None = Field(None, gt=0.0)  # seconds per HTTP request; None: the run decides (`with_defaults`)
     grammar: bool | None = None  # json mode: also send the schema as llama_cpp.server's grammar (compact output)
-    backoff_base: float = 0.5  # first back-off in seconds, doubled per attempt, with jitter
-    backoff_max: float = 30.0
-    retry_after_max: float = 60.0  # a longer Retry-After is capped here
+    backoff_base: float = Field(0.5, ge=0.0)  # first back-off in seconds, doubled per attempt, with jitter
+    backoff_max: float = Field(30.0, ge=0.0)
+    retry_after_max: float = Field(60.0, ge=0.0)  # a longer Retry-After is capped here
 
     def with_defaults(self, local: bool) -> GenParams:
         """Fill what depends on the endpoint: the embedded model on a CPU gets a long timeout (a timed-out request
