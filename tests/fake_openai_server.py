@@ -18,6 +18,12 @@ filled with `add_faults` (optionally only for requests whose user message holds 
     empty_choices   a completion with `choices: []`
     empty_content   a completion whose message content is ""
     length          finish_reason "length" with a cut answer
+    hostile_text    status 400 with a plain-text body full of terminal escapes and Markdown (`HOSTILE_TEXT`)
+    echo_key:N      status 401 whose message is N filler characters, then the bearer token (to cut it at a boundary)
+    huge:N          a completion whose one claim text is N bytes long (default 10 MB)
+    drip:secs       the answer's bytes one at a time, one every `secs` seconds (default 0.5)
+    drop_next       the answer, then the next request on this connection is read and dropped unanswered (the
+                    connection is closed), as a server closing an idle keep-alive connection does
 
 `max_request_bytes` makes a request body larger than that a 400 `context_length_exceeded`, as real endpoints answer
 a prompt past the model's context.
@@ -39,8 +45,16 @@ from typing import Any
 
 FAULTS = (
     "401", "429", "500", "503", "reset", "slow", "malformed_body", "malformed_json", "schema", "truncated",
-    "empty_choices", "empty_content", "length",
+    "empty_choices", "empty_content", "length", "hostile_text", "echo_key", "huge", "drip", "drop_next",
 )  # fmt: skip
+# A server error body a terminal and a Markdown report must both show as inert text.
+HOSTILE_TEXT = (
+    "boom\x1b[2J\x1b[H\x1b[31mred\x1b[0m \x1b]0;pwned title\x07 \x1b]8;;http://evil.example/\x1b\\link\x1b]8;;\x1b\\ "
+    "bell\x07 back\x08\x08space \x9b31m c1 \x00nul\x7f "
+    "[click me](http://evil.example/) ![img](http://evil.example/x.png) `code` <b>bold</b> <script>alert(1)</script>"
+    " | pipe |\n# heading\n**strong** _em_ ~~strike~~ https://evil.example/auto"
+)
+ANSWERED = ("", "slow", "malformed_json", "schema", "empty_content", "length", "empty_choices", "drip", "drop_next")
 _REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests",
             500: "Internal Server Error", 503: "Service Unavailable"}  # fmt: skip
 
@@ -69,6 +83,7 @@ class FakeOpenAIServer:
         self.keep_log = keep_log
         self.max_request_bytes = max_request_bytes
         self.requests = 0  # chat-completion requests received
+        self.dropped = 0  # requests read and left unanswered (`drop_next`): received, never counted in `requests`
         self.log: list[dict[str, Any]] = []
         self._queues: dict[str | None, deque[str]] = {}
         self._lock = threading.Lock()
@@ -137,6 +152,7 @@ class FakeOpenAIServer:
     def reset(self) -> None:
         with self._lock:
             self.requests = 0
+            self.dropped = 0
             self.log.clear()
             self._queues.clear()
         self.always_fault = None
@@ -151,6 +167,7 @@ class FakeOpenAIServer:
         task = asyncio.current_task()
         if task is not None:
             self._tasks.add(task)
+        drop_next = False
         try:
             while True:
                 try:
@@ -162,8 +179,14 @@ class FakeOpenAIServer:
                 headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
                 length = int(headers.get("content-length", "0") or 0)
                 body = await reader.readexactly(length) if length else b""
+                if drop_next:  # read, never answered: the connection closes under the client's request
+                    with self._lock:
+                        self.dropped += 1
+                    break
                 keep = await self._route(method, path, headers, body, writer)
-                if not keep or headers.get("connection", "").lower() == "close":
+                if keep == "drop_next":
+                    drop_next = True
+                elif not keep or headers.get("connection", "").lower() == "close":
                     break
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
@@ -184,7 +207,7 @@ class FakeOpenAIServer:
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + payload)
 
     async def _route(self, method: str, path: str, headers: dict[str, str], body: bytes,
-                     writer: asyncio.StreamWriter) -> bool:  # fmt: skip
+                     writer: asyncio.StreamWriter) -> bool | str:  # fmt: skip
         if method == "GET" and path.rstrip("/").endswith("/models"):
             self._send(
                 writer, 200, json.dumps({"object": "list", "data": [{"id": "fake-model", "object": "model"}]}).encode()
@@ -236,12 +259,14 @@ class FakeOpenAIServer:
                         break
         return marker, answer, fault or self.always_fault
 
-    async def _chat(self, req: dict[str, Any], headers: dict[str, str], writer: asyncio.StreamWriter) -> bool:
+    async def _chat(self, req: dict[str, Any], headers: dict[str, str], writer: asyncio.StreamWriter) -> bool | str:
         marker, answer, fault = self._pick(req, headers)
         mode, _, arg = (fault or "").partition(":")
         content = answer if isinstance(answer, str) else json.dumps(answer, ensure_ascii=False)
         finish = "stop"
-        if mode == "malformed_json":
+        if mode == "huge":
+            content = json.dumps({"claims": [{"text": "x" * int(arg or 10_000_000)}]})
+        elif mode == "malformed_json":
             content = '{"claims": [{"text": "unterminated'
         elif mode == "schema":
             content = '{"result": "no claims field here"}'
@@ -257,8 +282,7 @@ class FakeOpenAIServer:
         if self.keep_log:
             with self._lock:
                 self.log.append({"marker": marker, "fault": fault, "model": req.get("model"), "request": req,
-                                 "headers": dict(headers), "usage": usage if mode in ("", "slow", "malformed_json",
-                                 "schema", "empty_content", "length", "empty_choices") else None})  # fmt: skip
+                                 "headers": dict(headers), "usage": usage if mode in ANSWERED else None})  # fmt: skip
         # Logged above on arrival: a request whose client gave up (or was killed) while waiting was still received.
         if self.delay:
             await asyncio.sleep(self.delay)
@@ -269,6 +293,20 @@ class FakeOpenAIServer:
             err = {"error": {"message": f"Incorrect API key provided: {token}", "type": "invalid_request_error",
                              "code": "invalid_api_key"}}  # fmt: skip
             self._send(writer, 401, json.dumps(err).encode())
+            await writer.drain()
+            return True
+        if mode == "echo_key":
+            token = headers.get("authorization", "").removeprefix("Bearer ")
+            err = {"error": {"message": "k" * int(arg or 0) + token, "type": "invalid_request_error"}}
+            self._send(writer, 401, json.dumps(err).encode())
+            await writer.drain()
+            return True
+        if mode == "hostile_text":
+            raw = HOSTILE_TEXT.encode("utf-8")
+            writer.write(
+                b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % len(raw)
+            )
+            writer.write(raw)
             await writer.drain()
             return True
         if mode in ("429", "500", "503"):
@@ -303,9 +341,16 @@ class FakeOpenAIServer:
             await writer.drain()
             writer.transport.close()
             return False
+        if mode == "drip":
+            self._send(writer, 200, b"", content_length=len(payload))
+            for i in range(len(payload)):
+                writer.write(payload[i : i + 1])
+                await writer.drain()
+                await asyncio.sleep(float(arg) if arg else 0.5)
+            return True
         self._send(writer, 200, payload)
         await writer.drain()
-        return True
+        return "drop_next" if mode == "drop_next" else True
 
 
 def main() -> None:

@@ -5,12 +5,20 @@ port, never a key), model, messages, instructor mode, response-schema hash, samp
 Layers: the local store (read-write, `.cache/harness/responses/`) first, then read-only recorded stores
 (`reports/recorded/`, committed). Hand-written rather than instructor's cache: that one hashes the base URL (a
 local server's port changes every run) and keeps neither usage, latency nor explainable key parts.
+
+An entry is read only when it is a regular file named in the store's folder (a symlink, a FIFO or a device is not
+followed) and at most `MAX_ENTRY_BYTES` long; anything else is a miss, asked again, and noted in `problems`. A write
+that fails for want of file descriptors is tried again briefly before it is given up (and reported by the caller).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import os
+import stat
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +31,36 @@ from harness.files import atomic_write_text
 KEY_VERSION = 1
 DEFAULT_CACHE_DIR = Path(".cache/harness/responses")
 DEFAULT_RECORDED_DIR = Path("reports/recorded")
+MAX_ENTRY_BYTES = 8 << 20  # an answer is capped at 1 MiB (provider.MAX_ANSWER_BYTES); its entry, indented, fits here
+WRITE_TRIES = 5  # attempts at a cache write that fails with EMFILE/ENFILE, 0.05 s, 0.1 s, 0.2 s ... apart
+
+
+class EntryRefused(ValueError):
+    """A cache entry that is not a regular file, or is too big to be one the harness wrote."""
+
+
+def read_entry_bytes(path: Path, limit: int = MAX_ENTRY_BYTES) -> bytes:
+    """The bytes of a regular file at `path`, not through a symlink, at most `limit` of them (else EntryRefused)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise EntryRefused(f"{path.name} is a symlink: not followed") from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise EntryRefused(f"{path.name} is not a regular file")
+        if info.st_size > limit:
+            raise EntryRefused(f"{path.name} has {info.st_size} bytes, over the cap of {limit}")
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise EntryRefused(f"{path.name} grew past the cap of {limit} bytes while read")
+    return data
 
 
 def canonical_json(obj: Any) -> str:
@@ -94,6 +132,14 @@ class ResponseStore:
         self.root = Path(root)
         self.name = name
         self.writable = writable
+        self.problems: list[str] = []  # entries refused (a symlink, not a regular file, too big): asked again
+
+    def _read(self, path: Path) -> CacheEntry:
+        try:
+            return CacheEntry.model_validate_json(read_entry_bytes(path))
+        except EntryRefused as exc:
+            self.problems.append(f"{self.name} cache entry refused, asked again: {exc}")
+            raise
 
     def path(self, key: str) -> Path:
         return self.root / f"{key}.json"
@@ -101,7 +147,7 @@ class ResponseStore:
     def get(self, key: str) -> CacheEntry | None:
         """The entry under `key`, or None when absent or unreadable (an unreadable entry is simply re-requested)."""
         try:
-            entry = CacheEntry.model_validate_json(self.path(key).read_bytes())
+            entry = self._read(self.path(key))
         except (OSError, ValidationError, ValueError):
             return None
         return entry if entry.key == key and entry.parts.key() == key else None
@@ -110,7 +156,15 @@ class ResponseStore:
         if not self.writable:
             raise PermissionError(f"the {self.name} store at {self.root} is read-only")
         path = self.path(entry.key)
-        atomic_write_text(path, entry.model_dump_json(indent=1) + "\n")
+        text = entry.model_dump_json(indent=1) + "\n"
+        for attempt in range(WRITE_TRIES):
+            try:
+                atomic_write_text(path, text)
+                return path
+            except OSError as exc:
+                if exc.errno not in (errno.EMFILE, errno.ENFILE) or attempt == WRITE_TRIES - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)  # sockets in flight hold the descriptors; some close soon
         return path
 
     def entries(self) -> Iterator[tuple[Path, CacheEntry | None]]:
@@ -119,7 +173,7 @@ class ResponseStore:
             return
         for path in sorted(self.root.glob("*.json")):
             try:
-                yield path, CacheEntry.model_validate_json(path.read_bytes())
+                yield path, self._read(path)
             except (OSError, ValidationError, ValueError):
                 yield path, None
 

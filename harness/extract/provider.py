@@ -3,19 +3,32 @@
 The client is built once per run and shared across requests; each request is retried by the policy in
 `harness.extract.retry`, shaped by instructor as set up in `harness.extract.structured`. The API key lives only in
 the client object: it is never put in a record, a cache entry or a log line.
+
+Limits a hostile or broken server cannot lift: every HTTP request has one deadline (`timeout`, the whole exchange);
+a response body over `MAX_ANSWER_BYTES` is refused while it is read, and an answer with a string over
+`MAX_FIELD_CHARS`, both as the failure kind `oversized` (not retried); at most `fd_in_flight()` requests are in
+flight, below the process's open-file limit, so sockets never starve the cache writes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import resource
 from typing import Any
 
 from harness.extract.faults import Failure, retry_after_seconds
 from harness.extract.identity import local_identity, remote_identity
 from harness.extract.params import GenParams, mode_name
 from harness.extract.response import ClaimsAnswer, instructor_model
-from harness.extract.retry import Outcome, with_retries
+from harness.extract.retry import Outcome, on_send, with_retries
 from harness.extract.structured import structured_client
+from harness.extract.transport import AnswerTooLarge
+
+MAX_ANSWER_BYTES = 1 << 20  # 1 MiB of response body: ~250k tokens, a hundred times the largest answer seen here
+MAX_FIELD_CHARS = 100_000  # one string of an answer (a claim's text, a quote) past this is not a claim
+FD_RESERVE = 64  # open files kept free for the interpreter, the cache writes, the record and the reports
+_log = logging.getLogger("harness")
 
 # Re-exported: the pipeline, the run record, the reports and the tests import these names from here.
 __all__ = [
@@ -30,6 +43,24 @@ __all__ = [
 ]
 
 
+def fd_in_flight() -> int:
+    """Requests allowed in flight at once: one socket each, `FD_RESERVE` files kept free under `ulimit -n`."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 1 << 16
+    return max(1, soft - FD_RESERVE)
+
+
+def _longest_string(value: Any) -> int:
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return max((_longest_string(v) for v in value), default=0)
+    return 0
+
+
 class Provider:
     """An OpenAI-compatible endpoint wrapped by instructor; build one per run and share it across requests.
 
@@ -41,16 +72,24 @@ class Provider:
         import httpx2
         import openai
 
-        from harness.extract.transport import LoopbackTransport, is_loopback_http
+        from harness.extract.transport import GuardedTransport, LoopbackTransport, is_loopback_http
 
         params = params.with_defaults(local=False) if params.timeout is None or params.grammar is None else params
         timeout = params.timeout
         assert timeout is not None  # with_defaults always fills it
         self.params = params
-        http_client = None
+        self.in_flight = fd_in_flight()
+        self._fd_slot = asyncio.Semaphore(self.in_flight)
+        self._fd_said = False
+        inner: httpx2.AsyncBaseTransport
         if is_loopback_http(base_url):
-            http_client = httpx2.AsyncClient(transport=LoopbackTransport(), timeout=timeout)
-        self._secrets = [k for k in (api_key, api_key[:12] if api_key and len(api_key) > 16 else None) if k]
+            inner = LoopbackTransport(max_bytes=MAX_ANSWER_BYTES, on_send=on_send)
+        else:
+            limits = httpx2.Limits(max_connections=self.in_flight, max_keepalive_connections=100)
+            inner = httpx2.AsyncHTTPTransport(limits=limits)
+        guarded = GuardedTransport(inner, deadline=timeout, max_bytes=MAX_ANSWER_BYTES, on_send=on_send)
+        http_client = openai.DefaultAsyncHttpxClient(transport=guarded, timeout=timeout)
+        self._secrets = [api_key] if api_key else []
         self._client = openai.AsyncOpenAI(
             base_url=base_url, api_key=api_key or "unused", max_retries=0, timeout=timeout, http_client=http_client,
         )  # fmt: skip
@@ -68,19 +107,20 @@ class Provider:
         await self._client.close()
 
     async def _once(self, messages: list[dict[str, str]], model: str) -> ClaimsAnswer:
-        async with asyncio.timeout(self._guard):
-            return await self._instructor.create(
+        if self._fd_slot.locked() and not self._fd_said:
+            self._fd_said = True
+            limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+            _log.warning("at most %d requests in flight: the open-file limit (ulimit -n) is %d", self.in_flight, limit)
+        async with self._fd_slot, asyncio.timeout(self._guard):
+            answer = await self._instructor.create(
                 # ignore: messages are plain role/content dicts; instructor declares openai's TypedDict message params
                 model=model, messages=messages, response_model=self._model,  # type: ignore[arg-type]
                 max_retries=self.params.max_retries, strict=False, **self._sampling,
             )  # fmt: skip
-
-    def _redacted(self, failure: Failure) -> Failure:
-        """An endpoint may echo the key in its error text ("Incorrect API key provided: sk-..."): never keep it."""
-        message = failure.message
-        for secret in self._secrets:
-            message = message.replace(secret, "***")
-        return failure if message == failure.message else failure.model_copy(update={"message": message})
+        longest = _longest_string(answer.model_dump())
+        if longest > MAX_FIELD_CHARS:
+            raise AnswerTooLarge(MAX_FIELD_CHARS, longest, "a string of the answer", "characters")
+        return answer
 
     async def request(
         self, messages: list[dict[str, str]], model: str, slot: asyncio.Semaphore | None = None
@@ -89,4 +129,4 @@ class Provider:
 
         `slot` (the run's concurrency limit) is held only while a request is in flight, not while backing off.
         """
-        return await with_retries(lambda: self._once(messages, model), self.params, slot, self._redacted)
+        return await with_retries(lambda: self._once(messages, model), self.params, slot, self._secrets)

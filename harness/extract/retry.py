@@ -1,9 +1,11 @@
 """The retry policy of one request: what is retried, how long to back off (Retry-After honoured), attempts counted.
 
-Transport faults (connection, timeout, 429, 5xx) are retried here with exponential back-off within a bounded
-number of attempts; the openai client's own retries are off so every attempt is counted. Answers that do not fit
-the response model are re-asked by instructor (`max_retries`). Attempts and tokens are tallied from instructor's
-hooks, re-asks included, so every attempt is on the record.
+Transport faults (connection, timeout, 429, 5xx) are retried by tenacity (`AsyncRetrying`: the loop, the stop after
+`max_attempts`, the sleeps) with the wait chosen by `backoff_seconds`: the server's Retry-After capped at
+`retry_after_max`, else exponential back-off from `backoff_base` with 50-100% jitter. The openai client's own
+retries are off. Answers that do not fit the response model are re-asked by instructor (`max_retries`). Attempts are
+the HTTP requests the transport actually wrote (`on_send`: a silent re-send on a closed keep-alive connection
+included); tokens come from instructor's hooks, re-asks included, so every attempt is on the record.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
+
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from harness.extract.cache import Usage
 from harness.extract.faults import Failure, classify, salvaged
@@ -42,10 +46,10 @@ class Outcome:
 class _Tally:
     """Per-request counters, reached from instructor's hooks through a context variable (one per asyncio task)."""
 
-    __slots__ = ("completion_tokens", "errors", "prompt_tokens", "responses")
+    __slots__ = ("completion_tokens", "errors", "prompt_tokens", "responses", "sends")
 
     def __init__(self) -> None:
-        self.responses = self.errors = self.prompt_tokens = self.completion_tokens = 0
+        self.responses = self.errors = self.prompt_tokens = self.completion_tokens = self.sends = 0
 
 
 _TALLY: ContextVar[_Tally | None] = ContextVar("harness_request_tally", default=None)
@@ -61,6 +65,13 @@ def on_response(response: Any) -> None:
     if usage is not None:
         tally.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
         tally.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+
+
+def on_send() -> None:
+    """The transport wrote one HTTP request to a socket (a re-send included)."""
+    tally = _TALLY.get()
+    if tally is not None:
+        tally.sends += 1
 
 
 def on_error(_error: Exception, **_: Any) -> None:
@@ -85,54 +96,74 @@ def backoff_seconds(params: GenParams, attempt: int, retry_after: float | None) 
     return base * (0.5 + random.random() / 2)
 
 
+class _Retry(Exception):
+    """A retryable failure, carried through tenacity with the wait the server asked for."""
+
+    def __init__(self, failure: Failure, retry_after: float | None):
+        super().__init__(failure.message)
+        self.failure = failure
+        self.retry_after = retry_after
+
+
 async def with_retries(
     call: Callable[[], Awaitable[ClaimsAnswer]],
     params: GenParams,
     slot: asyncio.Semaphore | None,
-    redact: Callable[[Failure], Failure],
+    secrets: Iterable[str] = (),
 ) -> Outcome:
     """Run `call` until it answers, a fault is not retryable, or `max_attempts` is reached; never raises for a fault.
 
     `slot` (the run's concurrency limit) is held only while a request is in flight, not while backing off.
     The latency runs from the first attempt's start to the end, back-off included, queueing excluded.
+    `secrets` are redacted from failure messages before they are cut.
     """
     tally = _Tally()
     token = _TALLY.set(tally)
     start: float | None = None  # set when the first attempt starts: waiting for a free slot is not latency
-    failure: Failure | None = None
-    answer: ClaimsAnswer | None = None
-    truncated = False
+    secrets = list(secrets)
+
+    async def attempt() -> tuple[ClaimsAnswer | None, Failure | None, bool]:
+        nonlocal start
+        try:
+            if slot is None:
+                start = start or time.perf_counter()
+                return await call(), None, False
+            async with slot:
+                start = start or time.perf_counter()
+                return await call(), None, False
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # every fault of the endpoint becomes a recorded failure
+            if type(exc) is TimeoutError:  # our guard fired: no instructor hook saw this attempt end
+                tally.errors += 1
+            failure, retry_after = classify(exc, secrets)
+            if failure.kind == "length":
+                answer = salvaged(exc)
+                return (answer, None, True) if answer is not None else (None, failure, False)
+            if retryable(failure):
+                raise _Retry(failure, retry_after) from exc
+            return None, failure, False
+
+    def wait(state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome is not None else None
+        retry_after = exc.retry_after if isinstance(exc, _Retry) else None
+        return backoff_seconds(params, state.attempt_number, retry_after)
+
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(max(1, params.max_attempts)), wait=wait, retry=retry_if_exception_type(_Retry),
+        sleep=asyncio.sleep, reraise=True,
+    )  # fmt: skip
+    answer: ClaimsAnswer | None
+    failure: Failure | None
+    truncated: bool
     try:
-        for attempt in range(1, params.max_attempts + 1):
-            try:
-                if slot is None:
-                    start = start or time.perf_counter()
-                    answer = await call()
-                else:
-                    async with slot:
-                        start = start or time.perf_counter()
-                        answer = await call()
-                failure = None
-                break
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # every fault of the endpoint becomes a recorded failure
-                if type(exc) is TimeoutError:  # our guard fired: no instructor hook saw this attempt end
-                    tally.errors += 1
-                failure, retry_after = classify(exc)
-                failure = redact(failure)
-                if failure.kind == "length":
-                    answer = salvaged(exc)
-                    if answer is not None:
-                        truncated, failure = True, None
-                    break
-                if not retryable(failure) or attempt == params.max_attempts:
-                    break
-                await asyncio.sleep(backoff_seconds(params, attempt, retry_after))
+        answer, failure, truncated = await retrying(attempt)
+    except _Retry as last:
+        answer, failure, truncated = None, last.failure, False
     finally:
         _TALLY.reset(token)
     usage = Usage(prompt_tokens=tally.prompt_tokens, completion_tokens=tally.completion_tokens)
-    attempts = max(tally.responses + tally.errors, 1)
+    attempts = tally.sends or max(tally.responses + tally.errors, 1)
     latency = time.perf_counter() - start if start is not None else 0.0
     return Outcome(answer=answer, usage=usage, attempts=attempts, latency_s=latency,
                    failure=failure, truncated=truncated)  # fmt: skip

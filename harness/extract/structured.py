@@ -3,7 +3,11 @@
 instructor patches a thin create function that posts the prepared request with the openai client's own `post`
 (the client's documented way to call an endpoint directly): the answer, errors and retries are the same as
 `chat.completions.create`, without re-walking the typed request on every call. Its hooks feed the retry policy's
-attempt and token counts.
+token counts.
+
+Public API only, but for one speed-up: `_check_response_models_once` wraps instructor's internal async-validator
+check (no public switch exists); it changes nothing when instructor's layout moves, and
+tests/test_dependency_versions.py pins the versions it was checked against.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ def structured_client(client: openai.AsyncOpenAI, params: GenParams) -> instruct
     """An instructor client over `client` in the run's mode, its hooks feeding the per-request tally."""
     import httpx2
     import instructor
+    import openai
     from openai.types.chat import ChatCompletion
 
     logging.getLogger("instructor").setLevel(logging.CRITICAL)  # faults are recorded per sample instead
@@ -37,10 +42,13 @@ def structured_client(client: openai.AsyncOpenAI, params: GenParams) -> instruct
         if grammar is not None and body.get("response_format") == {"type": "json_object"}:
             body["response_format"] = grammar  # llama_cpp.server turns the schema into a grammar
         raw = await client.post("/chat/completions", body=body, cast_to=httpx2.Response)  # raises on a status
-        try:  # one pass in pydantic-core; the client's own lenient path for anything that does not validate
+        try:  # one pass in pydantic-core; openai's lenient construction for anything that does not validate
             return ChatCompletion.model_validate_json(raw.content)
         except ValidationError:
-            return client._process_response_data(data=raw.json(), cast_to=ChatCompletion, response=raw)
+            data = raw.json()
+            if not isinstance(data, dict):
+                raise openai.APIResponseValidationError(response=raw, body=data) from None
+            return ChatCompletion.model_construct(**data)  # openai's models construct nested types leniently
 
     _check_response_models_once()
 

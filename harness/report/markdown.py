@@ -4,14 +4,29 @@
 
 from __future__ import annotations
 
+import re
+
 from harness.report.context import ReportContext
 from harness.report.view import SCORES_NOTE, Cell, ReportView, Table, report_view
 
+# The signs of CommonMark/GFM inline syntax and table cells get a backslash ("_" only where it could open or close
+# emphasis, not inside a word like an article id; "]" where a link, image or link definition would follow, so an
+# interval "[0.85, 0.93]" stays as it reads); list, heading and quote markers only at the start; "<" becomes
+# an entity (no HTML tag, no <autolink>); a URL scheme or "www." loses its bare autolink (a zero-width space).
+_MD_SPECIAL = re.compile(r"[\\`*~|]|\](?=[(\[:])|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z])|^(?:#|[+\->](?=\s|$))")
+_ORDERED = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
+_AUTOLINK = re.compile(r"(?i)\b(?:https?|ftp|mailto|www)(?=[:.])")
+
 
 def md_cell(value: object) -> str:
-    """Text safe inside a Markdown table cell: pipes escaped, line breaks flattened, no raw HTML tag ("<" escaped)."""
-    s = str(value).replace("<", "&lt;")
-    return s.replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    """Text shown literally in Markdown, in a table cell or a list item: one line, every Markdown sign escaped.
+
+    Links and images, code spans, emphasis, strike-through, headings, list and quote markers, HTML tags, entities,
+    bare URLs and table pipes all come out as the characters they are."""
+    s = " ".join(str(value).split())
+    s = s.replace("<", "&lt;")
+    s = _ORDERED.sub(r"\1\\\2", _MD_SPECIAL.sub(lambda m: "\\" + m.group(0), s))
+    return _AUTOLINK.sub(lambda m: m.group(0) + "&#8203;", s)
 
 
 def code(value: object) -> str:
@@ -19,11 +34,17 @@ def code(value: object) -> str:
     return "`" + str(value).replace("`", "'").replace("\r", " ").replace("\n", " ") + "`"
 
 
+def _code_span(text: str) -> str:
+    """Literal inside backticks; in a table the pipes still need their backslash (GFM reads them first)."""
+    return "`" + " ".join(text.replace("`", "'").split()).replace("|", "\\|") + "`"
+
+
 def md_text(c: Cell) -> str:
-    """A cell as Markdown: code in backticks, strong and row headers in bold, then its aside and its note."""
-    s = "`" + c.text.replace("`", "'") + "`" if c.code else c.text
-    s = f"**{s}**" if c.strong or c.head else s
-    return md_cell(" ".join(x for x in (s, c.aside, c.note) if x))
+    """A cell as Markdown: code in backticks, strong and row headers in bold, then its aside and its note (each
+    text escaped by `md_cell` before the cell's own marks are put around it)."""
+    s = _code_span(c.text) if c.code else md_cell(c.text)
+    s = f"**{s}**" if (c.strong or c.head) and s else s
+    return " ".join(x for x in (s, *(md_cell(a) for a in (c.aside, c.note) if a)) if x)
 
 
 def md_row(cells: list[str]) -> str:
