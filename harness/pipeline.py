@@ -296,7 +296,8 @@ def execute_run(
     scores, notes = _scores(cfg, gold, articles, results)
     failed = [r for r in results if not r.ok]
     rate = len(failed) / len(results) if results else 0.0
-    exit_code = EXIT_FAILED if rate > cfg.max_failure_rate else EXIT_OK
+    # answers paid for that the cache could not keep fail the run too: a re-run would pay for them again
+    exit_code = EXIT_FAILED if rate > cfg.max_failure_rate or stats.write_errors else EXIT_OK
     usage = sum((r.usage for r in results if r.source == "request"), Usage())
     summary = rec.Summary(
         samples=len(results), failed=len(failed), failure_rate=round(rate, 4),
@@ -327,7 +328,8 @@ def execute_run(
             written=stats.written),
         summary=summary, samples=results, scores=scores,
         notes=notes + ([] if gold else ["no gold for these articles: extraction only, no scores"])
-        + [f"cache entry not written: {e}" for e in stats.write_errors],
+        + [f"cache entry not written: {e}" for e in stats.write_errors]
+        + [p for store in cache.layers for p in store.problems],
     )  # fmt: skip
     record.finished = rec.utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
     record.duration_s = round(time.perf_counter() - t0, 3)

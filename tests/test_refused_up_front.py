@@ -296,3 +296,42 @@ def test_a_gold_folder_without_gold_files_is_refused(tmp_path, articles, server)
         assert_refused(r, str(folder), *words)
     assert server.requests == 0
     assert nothing_written(tmp_path)
+
+
+# ---------------------------------------------------------------- 8. answers paid for but not kept fail the run
+
+
+def _record_of(r) -> Path:
+    return Path(next(line.split(": ", 1)[1] for line in r.stdout.splitlines() if line.startswith("record: ")))
+
+
+def test_an_answer_the_cache_cannot_keep_fails_the_run_and_is_noted(tmp_path, articles, server):
+    from harness.records import read_run
+
+    first = invoke(*run_args(tmp_path, articles), server=server)
+    assert first.exit_code == 0, first.stderr
+    (entry,) = (tmp_path / "cache").glob("*.json")
+    entry.unlink()
+    entry.mkdir()  # a folder where the entry goes: every write of it fails, whoever runs the test
+    again = invoke(*run_args(tmp_path, articles), server=server)
+    # The answer was paid for (a second request) but a re-run would pay again: exit 1, said in one line, in the record.
+    assert server.requests == 2
+    assert again.exit_code == 1, again.stderr
+    assert "1 answer(s) paid for could not be cached" in again.stderr
+    rec = read_run(_record_of(again))
+    assert rec.summary.exit_code == 1 and rec.summary.verdict == "failed" and rec.cache.written == 0
+    assert sum(n.startswith("cache entry not written") for n in rec.notes) == 1
+
+
+def test_a_cache_entry_refused_on_reading_is_asked_again_and_noted(tmp_path, articles, server):
+    from harness.records import read_run
+
+    assert invoke(*run_args(tmp_path, articles), server=server).exit_code == 0
+    (entry,) = (tmp_path / "cache").glob("*.json")
+    entry.unlink()
+    entry.symlink_to("/dev/zero")  # never followed: a miss, asked again, and the run says why
+    again = invoke(*run_args(tmp_path, articles), server=server)
+    assert again.exit_code == 0, again.stderr
+    assert server.requests == 2
+    rec = read_run(_record_of(again))
+    assert any("cache entry refused" in n for n in rec.notes), rec.notes

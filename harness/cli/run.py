@@ -233,5 +233,11 @@ def _print_result(result, report: bool) -> None:
         md, html = run_guarded(lambda: write_run_report(result.path, rec))
         print(f"report: {md.as_posix()} and {html.as_posix()}")
     if result.exit_code:
-        print(f"run failed: failure rate {s.failure_rate:.0%} > {rec.parameters.max_failure_rate:.0%}", file=sys.stderr)
+        lost = sum(n.startswith("cache entry not written") for n in rec.notes)
+        why = (
+            f"{lost} answer(s) paid for could not be cached"
+            if lost
+            else (f"failure rate {s.failure_rate:.0%} > {rec.parameters.max_failure_rate:.0%}")
+        )
+        print(f"run failed: {why}", file=sys.stderr)
         raise typer.Exit(result.exit_code)
