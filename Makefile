@@ -30,8 +30,10 @@ run: local-model
 chromium:
 	command -v chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium)
 
+# Two workers, whole test files in collection order: the file with the real model's tests is collected first
+# (tests/conftest.py) and goes to one worker, which alone loads the model while the other runs the rest.
 test: local-model chromium
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder
 
 # ruff (lint + format check) and mypy, each with the project's configuration in pyproject.toml.
 lint: $(STAMP)

