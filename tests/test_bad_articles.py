@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import cli, endpoint_env
 from tests.fake_openai_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,13 +42,19 @@ ANSWERS = {
 CONTEXT_BYTES = 200_000  # the fake endpoint's "context": a request body past this is a 400 context_length_exceeded
 
 
-def harness_run(folder: Path, tmp_path: Path, srv: FakeOpenAIServer) -> subprocess.CompletedProcess:
+def harness_run(
+    folder: Path, tmp_path: Path, srv: FakeOpenAIServer, *, process: bool = False
+) -> subprocess.CompletedProcess:
+    """`harness run --articles FOLDER` against the fake endpoint: in this process (tests/conftest.py `cli`), or as
+    the console script in a subprocess (process=True) where the exit status and stderr of the process are checked."""
+    args = ["run", "--model", "fake-model", "--articles", str(folder), "--cache-dir", str(tmp_path / "cache"),
+            "--recorded", str(tmp_path / "none"), "--out", str(tmp_path / "runs"), "--max-attempts", "2",
+            "--timeout", "10", "--n-boot", "100"]  # fmt: skip
+    if not process:
+        return cli(*args, env=endpoint_env(srv.base_url, "sk-test-bad-articles"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
     env.update(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY="sk-test-bad-articles")
-    cmd = [HARNESS, "run", "--model", "fake-model", "--articles", str(folder), "--cache-dir", str(tmp_path / "cache"),
-           "--recorded", str(tmp_path / "none"), "--out", str(tmp_path / "runs"), "--max-attempts", "2",
-           "--timeout", "10"]  # fmt: skip
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([HARNESS, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 def record_path(stdout: str) -> Path:
@@ -132,7 +139,7 @@ def test_injected_text_changes_nothing_but_the_article_slot(tmp_path, server):
 def test_a_binary_article_is_a_one_line_error_naming_the_file(tmp_path, server):
     png = b"\x89PNG\r\n\x1a\n\x00\x00\xff\xfe" + bytes(range(256))
     files = {**{f"{a}.txt": t for a, t in GOOD.items()}, "scan.txt": png}
-    r = harness_run(write(tmp_path / "articles", files), tmp_path, server)
+    r = harness_run(write(tmp_path / "articles", files), tmp_path, server, process=True)
     assert r.returncode == 2
     (line,) = r.stderr.strip().splitlines()
     # "\x89" is the first byte; bytes 0x89..0xff are never valid at the start of a UTF-8 sequence.

@@ -5,17 +5,14 @@ from __future__ import annotations
 import builtins
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from harness.extract.baseline import extract_claims, find_dates, find_speaker, is_noise, sentence_spans
+from tests.conftest import cli, endpoint_env
 
 ROOT = Path(__file__).resolve().parents[1]
-HARNESS = str(Path(sys.executable).parent / "harness")
 A000, A001, A003 = "000_5c7c061acdd0991c", "001_ace72b6c210ee1f9", "003_c50be10e8d192006"
 
 
@@ -133,10 +130,8 @@ def test_the_rules_read_no_file(articles, monkeypatch):
 
 def test_run_model_baseline_end_to_end(tmp_path):
     # No endpoint; a model file that does not exist: any attempt to start the embedded server would fail the run.
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
-    env["HARNESS_MODEL_FILE"] = str(tmp_path / "no-such-model.gguf")
+    env = {**endpoint_env(), "HARNESS_MODEL_FILE": str(tmp_path / "no-such-model.gguf")}
     cmd = [
-        HARNESS,
         "run",
         "--model",
         "baseline",
@@ -152,7 +147,7 @@ def test_run_model_baseline_end_to_end(tmp_path):
         "--n-boot",
         "50",
     ]
-    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    r = cli(*cmd, env=env)
     assert r.returncode == 0, r.stderr
     path = next(line.split(": ", 1)[1] for line in r.stdout.splitlines() if line.startswith("record: "))
     rec = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -169,10 +164,7 @@ def test_baseline_is_an_ordinary_model_name_at_an_endpoint(tmp_path):
     from tests.test_extract_runner import ANSWERS
 
     with FakeOpenAIServer(ANSWERS) as srv:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
-        env["OPENAI_BASE_URL"] = srv.base_url
         cmd = [
-            HARNESS,
             "run",
             "--model",
             "baseline",
@@ -186,8 +178,10 @@ def test_baseline_is_an_ordinary_model_name_at_an_endpoint(tmp_path):
             str(tmp_path / "cache"),
             "--recorded",
             str(tmp_path / "none"),
+            "--n-boot",
+            "100",
         ]
-        r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        r = cli(*cmd, env=endpoint_env(srv.base_url))
         assert r.returncode == 0, r.stderr
         assert srv.requests == 1 and "1 requested" in r.stdout
 

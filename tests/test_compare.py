@@ -1,4 +1,5 @@
-"""`harness compare RUN_A RUN_B`: paired comparison on the same gold, as a user runs it (a subprocess)."""
+"""`harness compare RUN_A RUN_B`: paired comparison on the same gold, the verb as a user calls it (run in this
+process by tests/conftest.py `cli`; `harness gate` tests the exit codes of a separate process)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import shutil
 
 from harness.extract.provider import Failure
 from harness.score.vocabulary import REPORTED
-from tests.conftest import GOLD, run_cli
+from tests.conftest import GOLD, cli
 from tests.test_report_support import degrade_figures, gold_answers, make_record, write
 
 N_FIGURES = 28  # gold figures: 2 + 8 + 7 + 8 + 3 (GUIDELINES.md)
@@ -29,7 +30,7 @@ def test_one_item_apart_is_not_distinguishable(tmp_path, gold, articles):
     b = write(
         make_record({("guided", "m"): degrade_figures(gold_answers(gold), 1)}, gold, articles, run_id="B"), tmp_path
     )
-    r = run_cli("compare", str(a), str(b))
+    r = cli("compare", str(a), str(b))
     assert r.returncode == 0, r.stderr
     t = rows(r.stdout)
     # One wrong figure of 28: F1 27/28 = 0.964, B - A = -1/28 = -0.036.
@@ -44,7 +45,7 @@ def test_many_degraded_figures_are_detected(tmp_path, gold, articles):
         make_record({("guided", "m"): degrade_figures(gold_answers(gold), 20)}, gold, articles, run_id="B"), tmp_path
     )
     html = tmp_path / "cmp.html"
-    r = run_cli("compare", str(a), str(b), "--html", str(html))
+    r = cli("compare", str(a), str(b), "--html", str(html))
     assert r.returncode == 0, r.stderr
     t = rows(r.stdout)
     # 20 of 28 figures wrong: F1 8/28 = 0.286, B - A = -20/28 = -0.714.
@@ -67,12 +68,12 @@ def test_many_degraded_figures_are_detected(tmp_path, gold, articles):
 def test_entries_are_picked_by_prompt(tmp_path, gold, articles):
     runs = {("guided", "m"): gold_answers(gold), ("plain", "m"): degrade_figures(gold_answers(gold), 20)}
     run = write(make_record(runs, gold, articles, run_id="PM"), tmp_path)
-    r = run_cli("compare", str(run), str(run), "--a-prompt", "guided", "--b-prompt", "plain")
+    r = cli("compare", str(run), str(run), "--a-prompt", "guided", "--b-prompt", "plain")
     assert r.returncode == 0, r.stderr
     assert rows(r.stdout)["figures"][-1] == "A better"
-    same = run_cli("compare", str(run), str(run))  # both default to the first entry: identical
+    same = cli("compare", str(run), str(run))  # both default to the first entry: identical
     assert all(c[3] == "**+0.000**" for c in rows(same.stdout).values())
-    bad = run_cli("compare", str(run), str(run), "--b-prompt", "nope")
+    bad = cli("compare", str(run), str(run), "--b-prompt", "nope")
     assert bad.returncode == 2 and "has no entry prompt=nope" in bad.stderr
 
 
@@ -81,7 +82,7 @@ def test_refuses_runs_scored_on_different_gold(tmp_path, gold, articles):
     # Fewer articles: one sample failed is still the same articles, but a run on four articles is not.
     four = {k: v for k, v in gold_answers(gold).items() if not k.startswith("004")}
     b = write(make_record({("guided", "m"): four}, gold, articles, run_id="B"), tmp_path)
-    r = run_cli("compare", str(a), str(b))
+    r = cli("compare", str(a), str(b))
     assert r.returncode == 2 and "different articles" in r.stderr and "004_5da99a7ff07c33c6" in r.stderr
     # The same articles but an edited gold file (a comment added): the gold hashes differ.
     other = tmp_path / "gold2"
@@ -89,13 +90,13 @@ def test_refuses_runs_scored_on_different_gold(tmp_path, gold, articles):
     f = next(other.glob("000_*.yaml"))
     f.write_text(f.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
     c = write(make_record({("guided", "m"): gold_answers(gold)}, gold, articles, run_id="C", gold_dir=other), tmp_path)
-    r = run_cli("compare", str(a), str(c))
+    r = cli("compare", str(a), str(c))
     assert r.returncode == 2 and "different gold" in r.stderr and f.name in r.stderr
     # A failed sample does not change the gold: that comparison runs.
     failed = gold_answers(gold)
     failed["001_ace72b6c210ee1f9"] = Failure(kind="timeout", message="no answer")
     d = write(make_record({("guided", "m"): failed}, gold, articles, run_id="D"), tmp_path)
-    assert run_cli("compare", str(a), str(d)).returncode == 0
+    assert cli("compare", str(a), str(d)).returncode == 0
 
 
 def test_a_run_compared_with_itself_differs_by_nothing(gold):

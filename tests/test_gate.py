@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 from harness.score.gate import regression
 from harness.score.vocabulary import REPORTED
-from tests.conftest import GOLD, run_cli
+from tests.conftest import GOLD, cli, run_cli
 from tests.test_report_support import degrade_figures, gold_answers, make_record, write
 
 
@@ -17,7 +17,7 @@ def _baseline(tmp_path, gold, articles):
         make_record({("guided", "m"): gold_answers(gold)}, gold, articles, run_id="20250101T000000Z-base00"), tmp_path
     )
     path = tmp_path / "baseline.json"
-    r = run_cli("gate", "--write-baseline", str(run), "--baseline", str(path))
+    r = cli("gate", "--write-baseline", str(run), "--baseline", str(path))
     assert r.returncode == 0, r.stderr
     return path
 
@@ -47,7 +47,7 @@ def test_unchanged_run_passes(tmp_path, gold, articles):
         make_record({("guided", "m"): gold_answers(gold)}, gold, articles, run_id="20250102T000000Z-same00"), tmp_path
     )
     junit = tmp_path / "junit.xml"
-    r = run_cli("gate", str(run), "--baseline", str(base), "--junit", str(junit))
+    r = cli("gate", str(run), "--baseline", str(base), "--junit", str(junit))
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.startswith("# Gate PASS")
     assert all(row[7] == "pass" and row[8] == "F1 unchanged" for row in _table(r.stdout).values())
@@ -82,7 +82,7 @@ def test_a_fall_past_the_threshold_within_noise_passes(tmp_path, gold, articles)
     # (1/2)^2 x (7/8)^8 = 0.25 x 0.344 = 0.086 > 2.5%, so the interval's upper end is 0: noise can explain it.
     run = write(make_record({("guided", "m"): degrade_figures(gold_answers(gold), 2, per_article=1)}, gold, articles,
                             run_id="20250102T000000Z-noise0"), tmp_path)  # fmt: skip
-    r = run_cli("gate", str(run), "--baseline", str(base))
+    r = cli("gate", str(run), "--baseline", str(base))
     assert r.returncode == 0, r.stdout + r.stderr
     t = _table(r.stdout)
     assert t["figures"][3] == "-0.071" and t["figures"][7] == "pass" and "reaches 0: within noise" in t["figures"][8]
@@ -92,24 +92,24 @@ def test_newest_run_is_the_default(tmp_path, gold, articles):
     base = _baseline(tmp_path, gold, articles)
     write(make_record({("guided", "m"): degrade_figures(gold_answers(gold), 20)}, gold, articles,
                       run_id="20250103T000000Z-newest"), tmp_path)  # fmt: skip
-    r = run_cli("gate", "--baseline", str(base), "--runs-dir", str(tmp_path / "runs"))
+    r = cli("gate", "--baseline", str(base), "--runs-dir", str(tmp_path / "runs"))
     assert r.returncode == 1 and "20250103T000000Z-newest" in r.stdout
 
 
 def test_missing_or_bad_baseline_exits_2(tmp_path, gold, articles):
     run = write(make_record({("guided", "m"): gold_answers(gold)}, gold, articles), tmp_path)
-    r = run_cli("gate", str(run), "--baseline", str(tmp_path / "none.json"))
+    r = cli("gate", str(run), "--baseline", str(tmp_path / "none.json"))
     assert r.returncode == 2 and "cannot read baseline" in r.stderr and "none.json" in r.stderr
     bad = tmp_path / "bad.json"
     bad.write_text('{"run_id": "x"}', encoding="utf-8")
-    r = run_cli("gate", str(run), "--baseline", str(bad))
+    r = cli("gate", str(run), "--baseline", str(bad))
     assert r.returncode == 2 and "not a baseline file" in r.stderr
     bad.write_text("not json", encoding="utf-8")
-    assert run_cli("gate", str(run), "--baseline", str(bad)).returncode == 2
+    assert cli("gate", str(run), "--baseline", str(bad)).returncode == 2
     base = _baseline(tmp_path, gold, articles)
-    assert run_cli("gate", str(run), "--baseline", str(base), "--threshold", "1.5").returncode == 2
-    assert run_cli("gate", str(tmp_path / "no-such-run"), "--baseline", str(base)).returncode == 2
-    r = run_cli("gate", str(run), "--baseline", str(base), "--model", "other")
+    assert cli("gate", str(run), "--baseline", str(base), "--threshold", "1.5").returncode == 2
+    assert cli("gate", str(tmp_path / "no-such-run"), "--baseline", str(base)).returncode == 2
+    r = cli("gate", str(run), "--baseline", str(base), "--model", "other")
     assert r.returncode == 2 and "has no entry" in r.stderr
 
 
@@ -120,7 +120,7 @@ def test_baseline_on_other_gold_exits_2(tmp_path, gold, articles):
     f = next(other.glob("002_*.yaml"))
     f.write_text(f.read_text(encoding="utf-8") + "# edited\n", encoding="utf-8")
     run = write(make_record({("guided", "m"): gold_answers(gold)}, gold, articles, gold_dir=other), tmp_path)
-    r = run_cli("gate", str(run), "--baseline", str(base))
+    r = cli("gate", str(run), "--baseline", str(base))
     assert r.returncode == 2 and "different gold" in r.stderr and f.name in r.stderr
 
 
@@ -137,7 +137,7 @@ def test_a_changed_prompt_is_noted(tmp_path, gold, articles):
     base = _baseline(tmp_path, gold, articles)
     record = make_record({("guided", "m"): gold_answers(gold)}, gold, articles, run_id="20250102T000000Z-prompt")
     record.prompts[0].sha256 = "b" * 64
-    r = run_cli("gate", str(write(record, tmp_path)), "--baseline", str(base))
+    r = cli("gate", str(write(record, tmp_path)), "--baseline", str(base))
     assert (
         r.returncode == 0
         and "- note: prompt text (sha256) differs from the baseline's (aaaaaaaaaaaa -> bbbbbbbbbbbb)" in r.stdout
@@ -147,7 +147,7 @@ def test_a_changed_prompt_is_noted(tmp_path, gold, articles):
 def test_closing_line_counts_fields(tmp_path, gold, articles):
     base = _baseline(tmp_path, gold, articles)
     run = write(make_record({("guided", "m"): degrade_figures(gold_answers(gold), 20)}, gold, articles), tmp_path)
-    r = run_cli("gate", str(run), "--baseline", str(base))
+    r = cli("gate", str(run), "--baseline", str(base))
     # Dates, attribution and dates_anywhere unchanged; figures and figures_anywhere fell to 8/28; the 20 wrong
     # figures sit in 19 claims: claims_exact 39/39 -> 20/39 = 0.513, and each of those 19 claims loses credit in the
     # graded claims score (a claim with one figure, one date and a speaker earns 2 x 2 / 6 = 0.667 instead of 1), a

@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.conftest import GOLD, SEEDS, run_cli
+from tests.conftest import GOLD, SEEDS, cli, run_cli
 
 ARTICLE = "001_ace72b6c210ee1f9"
 
@@ -23,7 +23,7 @@ def test_every_article_has_gold_and_every_gold_claim_has_a_source(gold, articles
 
 
 def test_stats_lists_each_article():
-    r = run_cli("gold", "stats")
+    r = cli("gold", "stats")
     assert r.returncode == 0, r.stderr
     for stem in (p.stem for p in SEEDS.glob("*.txt")):
         assert stem in r.stdout
@@ -50,7 +50,7 @@ def _line_of(folder: Path, needle: str) -> int:
 
 
 def _assert_input_error(folder: Path, expect_line: int | None, *words: str) -> str:
-    r = run_cli("gold", "check", "--gold", str(folder))
+    r = cli("gold", "check", "--gold", str(folder))
     assert r.returncode == 2, (r.stdout, r.stderr)
     msg = r.stderr.strip()
     assert len(msg.splitlines()) == 1, msg
@@ -109,7 +109,7 @@ def test_not_utf8(tmp_path):
 def test_export_with_bad_gold_writes_nothing(tmp_path):
     folder = _break(tmp_path, 'id: "001-02"', 'id: "001-01"')
     out = tmp_path / "export"
-    r = run_cli("gold", "export", "--out", str(out), "--gold", str(folder))
+    r = cli("gold", "export", "--out", str(out), "--gold", str(folder))
     assert r.returncode == 2
     assert not out.exists()
 
@@ -118,7 +118,7 @@ def test_export_round_trips_through_datasets(tmp_path, gold):
     from datasets import load_from_disk
 
     out = tmp_path / "ds"
-    r = run_cli("gold", "export", "--out", str(out))
+    r = cli("gold", "export", "--out", str(out))
     assert r.returncode == 0, r.stderr
     ds = load_from_disk(str(out))
     claims, arts = ds["claims"], ds["articles"]

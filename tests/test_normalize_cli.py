@@ -1,5 +1,6 @@
-"""`harness normalize figure|date|speaker TEXT` as an annotator runs it: a subprocess from the project root, one
-JSON object on stdout, exit 2 and one `error:` line on bad input."""
+"""`harness normalize figure|date|speaker TEXT` as an annotator runs it from the project root: one JSON object on
+stdout, exit 2 and one `error:` line on bad input. The verb runs in this process (tests/conftest.py `cli`); the
+console script itself, as a separate process, is checked once for each kind of outcome."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import cli
+
 ROOT = Path(__file__).resolve().parents[1]
 HARNESS = str(Path(sys.executable).parent / "harness")  # the console script of this environment
 A000, A002, A003, A004 = "000_5c7c061acdd0991c", "002_61bc8efce56588cd", "003_c50be10e8d192006", "004_5da99a7ff07c33c6"
 
 
 def normalize(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([HARNESS, "normalize", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    return cli("normalize", *args, cwd=cwd)
 
 
 def slot(*args: str) -> dict:
@@ -156,6 +159,18 @@ def test_bad_input_exits_2_with_one_line(args: list[str], says: str) -> None:
     assert r.returncode == 2 and r.stdout == ""
     (line,) = r.stderr.strip().splitlines()
     assert line.startswith("error: ") and says in line
+
+
+def test_the_console_script_prints_one_json_line_or_one_error_line() -> None:
+    # 000: "Saat ini, angka UMKM yang telah bergabung telah mencapai 3,8 juta." -> 3.8 x 10^6
+    ok = subprocess.run([HARNESS, "normalize", "figure", "3,8 juta"], cwd=ROOT, capture_output=True, text=True)
+    assert ok.returncode == 0 and ok.stderr == "", ok.stderr
+    (line,) = ok.stdout.strip().splitlines()
+    assert json.loads(line) == {"value": 3800000, "unit": "count", "approx": False, "qualifier": None}
+    bad = subprocess.run([HARNESS, "normalize", "weight", "3,8 juta"], cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stdout == ""
+    (line,) = bad.stderr.strip().splitlines()
+    assert line.startswith("error: unknown kind 'weight'")
 
 
 def test_the_verb_is_listed_and_imports_the_library_lazily() -> None:

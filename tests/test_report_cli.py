@@ -3,21 +3,18 @@ failed sample, without gold), the reports written, and the HTML rendered by head
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import struct
 import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SEEDS
+from tests.conftest import SEEDS, cli, endpoint_env
 from tests.fake_openai_server import FakeOpenAIServer
 
-HARNESS = str(Path(sys.executable).parent / "harness")
 CHROMIUM = shutil.which("chromium")
 needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is missing (`make test` installs it)")
 # One name per article that occurs in that article only: the fake server picks its canned answer by it.
@@ -36,26 +33,13 @@ def answers_from_gold(gold) -> dict:
 
 
 def harness(tmp_path: Path, srv: FakeOpenAIServer, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
-    env.update(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY="sk-test")
-    cmd = [HARNESS, *args]
+    """`harness ARGS` against the fake endpoint, in this process (tests/conftest.py `cli`)."""
+    extra: list[str] = []
     if args[0] == "run":
-        cmd += [
-            "--cache-dir",
-            str(tmp_path / "cache"),
-            "--recorded",
-            str(tmp_path / "none"),
-            "--out",
-            str(tmp_path / "runs"),
-            "--n-boot",
-            "200",
-            "--max-attempts",
-            "1",
-            "--max-retries",
-            "0",
-            "-q",
-        ]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        extra = ["--cache-dir", str(tmp_path / "cache"), "--recorded", str(tmp_path / "none"),
+                 "--out", str(tmp_path / "runs"), "--n-boot", "200", "--max-attempts", "1", "--max-retries", "0",
+                 "-q"]  # fmt: skip
+    return cli(*args, *extra, env=endpoint_env(srv.base_url, "sk-test"))
 
 
 def run_folder(out: str) -> Path:
@@ -120,7 +104,7 @@ def gold_run(tmp_path, gold):
 
 @needs_chromium
 def test_report_of_a_run_with_gold_and_a_failed_sample(tmp_path, gold_run):
-    r = subprocess.run([HARNESS, "report", str(gold_run)], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    r = cli("report", str(gold_run))
     assert r.returncode == 0, r.stderr
     md, html = gold_run / "report.md", gold_run / "report.html"
     assert md.is_file() and html.is_file()
@@ -185,8 +169,7 @@ def test_report_of_a_run_without_gold(tmp_path):
     assert r.returncode == 0, r.stderr
     folder = run_folder(r.stdout)
     out = tmp_path / "report"
-    rep = subprocess.run([HARNESS, "report", str(folder), "--out", str(out)], cwd=ROOT, capture_output=True,
-                         text=True, timeout=120)  # fmt: skip
+    rep = cli("report", str(folder), "--out", str(out))
     assert rep.returncode == 0, rep.stderr
     text = (out / "report.md").read_text(encoding="utf-8")
     assert "No scores: the run has no gold" in text
@@ -202,7 +185,5 @@ def test_report_of_a_run_without_gold(tmp_path):
 
 
 def test_report_of_a_missing_run_exits_2(tmp_path):
-    r = subprocess.run(
-        [HARNESS, "report", str(tmp_path / "nope")], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
+    r = cli("report", str(tmp_path / "nope"))
     assert r.returncode == 2 and "no such run" in r.stderr
