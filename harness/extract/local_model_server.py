@@ -30,7 +30,7 @@ import httpx
 from harness.extract.local_model_setup import LocalModelError
 
 DEFAULT_ALIAS = "qwen2.5-coder-1.5b-instruct"
-STOP_GRACE_S = 10.0
+STOP_GRACE_S = 1.0  # an idle server exits at once on SIGTERM; one mid-answer waits for it, so it is killed
 
 _live: dict[int, tuple[subprocess.Popen, Path]] = {}  # pid -> (process, its log folder)
 _live_lock = threading.Lock()
@@ -112,9 +112,11 @@ def _forwarding_signals() -> Iterator[None]:
 
 
 def _die_with_parent_hook():
-    """Linux: ask the kernel to SIGTERM the server if the harness dies without cleaning up (e.g. SIGKILL).
+    """Linux: ask the kernel to SIGKILL the server if the harness dies without cleaning up (e.g. SIGKILL).
 
-    The kernel sends it when the *thread* that started the server ends; `serve` holds that thread for its whole block.
+    SIGKILL, not SIGTERM: on SIGTERM the server's web stack waits for the answer in progress (minutes on a CPU)
+    before it exits, and a model server has nothing to save. The kernel sends it when the *thread* that started the
+    server ends; `serve` holds that thread for its whole block.
     """
     if not sys.platform.startswith("linux"):
         return None
@@ -123,9 +125,9 @@ def _die_with_parent_hook():
     pr_set_pdeathsig = 1
 
     def hook() -> None:  # runs in the child between fork and exec
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
         if os.getppid() != parent:  # the harness died before prctl took effect
-            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signal.SIGKILL)
 
     return hook
 
