@@ -15,9 +15,14 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from harness.extract import local_model as lm
 from harness.extract.provider import GenParams
@@ -93,3 +98,72 @@ def test_embedded_model_extracts_scores_and_replays_one_article(tmp_path, embedd
     assert again.cache.hits_local == 1 and again.cache.requests == 0
     assert again.samples[0].source == "local" and again.samples[0].claims == sample.claims
     assert again.scores[0].report["claims"] == score.report["claims"]
+
+
+def _children(pid: int) -> list[int]:
+    """Pids whose parent is `pid` (from /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=1, trust_env=False).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    """Running (a zombie waiting to be reaped counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.local_model
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the kernel's parent-death signal is Linux's")
+def test_a_harness_killed_outright_mid_answer_takes_the_real_server_along(tmp_path) -> None:
+    """kill -9 of `harness run` while the real server is answering: the server is gone within seconds (it used to
+    stay up, finishing its answer, 60 s and more). The one test that loads the weights a second time: what is under
+    test is this server process, started by the harness that is killed."""
+    if not lm.model_path().is_file():
+        pytest.skip(f"embedded model weights absent ({lm.model_path()}); run `harness local-model setup`")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    cmd = [str(Path(sys.executable).parent / "harness"), "run", "--article", ARTICLE, "--prompt", "plain",
+           "--cache-dir", str(tmp_path / "cache"), "--recorded", str(tmp_path / "none"),
+           "--out", str(tmp_path / "runs"), "--no-report", "-q", "--n-threads", "1"]  # fmt: skip
+    harness = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        server = None
+        deadline = time.monotonic() + 120
+        while server is None and time.monotonic() < deadline and harness.poll() is None:
+            time.sleep(0.2)
+            server = next(iter(_children(harness.pid)), None)
+        assert server is not None, "the harness started no server"
+        args = Path(f"/proc/{server}/cmdline").read_bytes().split(b"\0")
+        port = int(args[args.index(b"--port") + 1])
+        while time.monotonic() < deadline and not _answers(port):
+            time.sleep(0.2)
+        time.sleep(3)  # ready, and asked at once: the model is reading the prompt or answering now
+        assert harness.poll() is None, "the run ended before it could be killed mid-answer"
+        harness.kill()
+        harness.wait()
+        gone_by = time.monotonic() + 15
+        while _alive(server) and time.monotonic() < gone_by:
+            time.sleep(0.2)
+        alive = _alive(server)
+        if alive:
+            os.kill(server, signal.SIGKILL)
+        assert not alive, "the embedded server outlived the harness killed with SIGKILL"
+    finally:
+        if harness.poll() is None:
+            harness.kill()
