@@ -1,3 +1,3 @@
-"""Claim-extraction evaluation harness: corpus -> extract -> score -> records -> report (normalize shared by both sides)."""
+"""Claim-extraction evaluation harness: corpus -> extract -> score -> records -> report; normalize serves both sides."""
 
 __version__ = "0.1.0"
