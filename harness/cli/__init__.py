@@ -31,6 +31,9 @@ def _register() -> None:
     from harness.cli import normalize as normalize_cli
 
     app.command("normalize")(normalize_cli.normalize)
+    from harness.cli import agree
+
+    app.command("agree")(agree.agree)
 
 
 _register()
