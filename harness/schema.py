@@ -147,6 +147,8 @@ class PredictedClaim(BaseModel):
             if isinstance(x, str):
                 out.append({"raw": x})
                 continue
+            if isinstance(x, BaseModel):  # a Figure or DateRef object (e.g. a gold claim's): its fields, not its repr
+                x = x.model_dump()
             if not isinstance(x, dict):
                 out.append({"raw": str(x)})
                 continue

@@ -22,7 +22,7 @@ def as_predictions(gold: Mapping[str, GoldArticle]) -> list[PredictedClaim]:
     return [
         PredictedClaim(
             article_id=aid, text=c.statement, evidence=[e.text for e in c.evidence],
-            figures=[f.model_dump() for f in c.figures], dates=[d.model_dump() for d in c.dates], speaker=c.speaker,
+            figures=list(c.figures), dates=list(c.dates), speaker=c.speaker,
         )
         for aid, g in sorted(gold.items())
         for c in g.claims
