@@ -179,3 +179,5 @@ def test_repeats_are_separate_samples(tmp_path, server):
     assert [s.repeat for s in rec.samples] == [0, 1, 2] and len({s.key for s in rec.samples}) == 3
     assert server.requests == 3 and len(rec.scores) == 3
     assert json.loads(rec.model_dump_json())["parameters"]["repeats"] == 3
+    # A seeded server gives one answer per seed: repeat r is asked with seed 0 + r, so the repeats can differ.
+    assert sorted(e["request"]["seed"] for e in server.log) == [0, 1, 2]

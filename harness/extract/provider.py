@@ -106,7 +106,7 @@ class Provider:
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def _once(self, messages: list[dict[str, str]], model: str) -> ClaimsAnswer:
+    async def _once(self, messages: list[dict[str, str]], model: str, repeat: int = 0) -> ClaimsAnswer:
         if self._fd_slot.locked() and not self._fd_said:
             self._fd_said = True
             limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
@@ -115,18 +115,25 @@ class Provider:
             answer = await self._instructor.create(
                 # ignore: messages are plain role/content dicts; instructor declares openai's TypedDict message params
                 model=model, messages=messages, response_model=self._model,  # type: ignore[arg-type]
-                max_retries=self.params.max_retries, strict=False, **self._sampling,
+                max_retries=self.params.max_retries, strict=False, **self.sampling(repeat),
             )  # fmt: skip
         longest = _longest_string(answer.model_dump())
         if longest > MAX_FIELD_CHARS:
             raise AnswerTooLarge(MAX_FIELD_CHARS, longest, "a string of the answer", "characters")
         return answer
 
+    def sampling(self, repeat: int = 0) -> dict[str, Any]:
+        """The sampling fields sent: repeat r asks with seed + r, so repeats at a temperature above 0 can differ
+        (one fixed seed makes a seeded server give the same answer every time); repeat 0 sends the seed as given."""
+        if repeat and "seed" in self._sampling:
+            return {**self._sampling, "seed": self._sampling["seed"] + repeat}
+        return self._sampling
+
     async def request(
-        self, messages: list[dict[str, str]], model: str, slot: asyncio.Semaphore | None = None
+        self, messages: list[dict[str, str]], model: str, slot: asyncio.Semaphore | None = None, repeat: int = 0
     ) -> Outcome:
         """Ask once for `messages`, retrying transport faults; never raises for a fault of the endpoint.
 
         `slot` (the run's concurrency limit) is held only while a request is in flight, not while backing off.
         """
-        return await with_retries(lambda: self._once(messages, model), self.params, slot, self._secrets)
+        return await with_retries(lambda: self._once(messages, model, repeat), self.params, slot, self._secrets)

@@ -176,7 +176,7 @@ async def request_samples(
     writer = _Writer(stores, stats) if stores else None
 
     async def one(sample: Sample) -> None:
-        outcome = await provider.request(sample.messages, sample.model, slot)
+        outcome = await provider.request(sample.messages, sample.model, slot, sample.repeat)
         stats.requests += 1
         stats.attempts += outcome.attempts
         base = {
