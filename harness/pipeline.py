@@ -34,6 +34,7 @@ from harness.extract.runner import (
     record_entries,
     request_samples,
 )  # fmt: skip
+from harness.extract.shard import Shard, take
 from harness.files import unwritable_dir
 from harness.schema import Article, GoldArticle
 
@@ -71,6 +72,7 @@ class RunConfig(BaseModel):
     score_seed: int = Field(0, ge=0)  # numpy's generators take no negative seed
     n_threads: int = Field(2, ge=1)
     n_ctx: int = Field(8192, ge=1)
+    shard: Shard | None = None  # this run's part of a split over machines (`--shard I/N`, harness.extract.shard)
 
 
 @dataclass
@@ -210,9 +212,10 @@ def _labelled(result: SampleResult, sample: Sample) -> SampleResult:
                                      "repeat": sample.repeat, "claims": claims})  # fmt: skip
 
 
-def _scores(cfg: RunConfig, gold: dict[str, GoldArticle], articles: dict[str, Article],
-            results: list[SampleResult]) -> tuple[list[rec.ScoreEntry], list[str]]:  # fmt: skip
-    """evaluate() per (prompt, model, repeat) over the gold articles of the run; a failed sample adds no claims."""
+def score_results(gold: dict[str, GoldArticle], articles: dict[str, Article], results: list[SampleResult], *,
+                  seed: int, n_boot: int) -> tuple[list[rec.ScoreEntry], list[str]]:  # fmt: skip
+    """evaluate() per (prompt, model, repeat) over the gold articles of the run; a failed sample adds no claims.
+    `harness merge` rescores joined shards with it, so that they score as the run unsplit."""
     if not gold:
         return [], []
     try:
@@ -233,14 +236,28 @@ def _scores(cfg: RunConfig, gold: dict[str, GoldArticle], articles: dict[str, Ar
                     {a: gold[a] for a in ids},
                     preds,
                     texts={a: articles[a].text for a in ids},
-                    seed=cfg.score_seed,
-                    n_boot=cfg.n_boot,
+                    seed=seed,
+                    n_boot=n_boot,
                 )
                 entry.report = report.model_dump(mode="json")
             except Exception as exc:  # a scorer bug must not lose the run's answers
                 entry.error = f"{type(exc).__name__}: {exc}"
         out.append(entry)
     return out, []
+
+
+def summarize(results: list[SampleResult], max_failure_rate: float, lost: int = 0) -> rec.Summary:
+    """Failures, tokens and the verdict of a run's samples; `lost`: answers paid for that the cache could not keep,
+    which fail the run too (a re-run would pay for them again)."""
+    failed = [r for r in results if not r.ok]
+    rate = len(failed) / len(results) if results else 0.0
+    exit_code = EXIT_FAILED if rate > max_failure_rate or lost else EXIT_OK
+    usage = sum((r.usage for r in results if r.source == "request"), Usage())
+    return rec.Summary(
+        samples=len(results), failed=len(failed), failure_rate=round(rate, 4),
+        failures_by_kind=dict(Counter(r.failure.kind for r in failed if r.failure)), usage=usage,
+        verdict="failed" if exit_code else "ok", exit_code=exit_code,
+    )  # fmt: skip
 
 
 def execute_run(
@@ -264,6 +281,9 @@ def execute_run(
         if unknown:
             raise InputError(f"unknown article id(s): {', '.join(unknown)}", str(cfg.articles or cfg.seeds))
         articles = {a: articles[a] for a in cfg.only}
+    shard = None
+    if cfg.shard is not None:
+        articles, shard = take(cfg.shard, articles)
     prompts = resolve_prompts(cfg.prompts, cfg.prompts_dir)
     ep = resolve_endpoint(cfg)
     _check_output_places(cfg, writes_cache=not (cfg.offline or ep.rules))
@@ -293,17 +313,9 @@ def execute_run(
         record_entries(entries.values(), record_store)
 
     results = [_labelled(by_rules.get(s.key) or found.get(s.key) or requested[s.key], s) for s in samples]
-    scores, notes = _scores(cfg, gold, articles, results)
-    failed = [r for r in results if not r.ok]
-    rate = len(failed) / len(results) if results else 0.0
-    # answers paid for that the cache could not keep fail the run too: a re-run would pay for them again
-    exit_code = EXIT_FAILED if rate > cfg.max_failure_rate or stats.write_errors else EXIT_OK
-    usage = sum((r.usage for r in results if r.source == "request"), Usage())
-    summary = rec.Summary(
-        samples=len(results), failed=len(failed), failure_rate=round(rate, 4),
-        failures_by_kind=dict(Counter(r.failure.kind for r in failed if r.failure)), usage=usage,
-        verdict="failed" if exit_code else "ok", exit_code=exit_code,
-    )  # fmt: skip
+    scores, notes = score_results(gold, articles, results, seed=cfg.score_seed, n_boot=cfg.n_boot)
+    summary = summarize(results, cfg.max_failure_rate, len(stats.write_errors))
+    exit_code = summary.exit_code
     fingerprint = "|".join(
         [ep.identity, *ep.models, *(p.sha256 for p in prompts), *(a.sha256 for a in articles.values())]
     )
@@ -326,8 +338,9 @@ def execute_run(
             hits_recorded=sum(1 for r in found.values() if r.source == "recorded"),
             misses=len({s.key for s in missing}), requests=stats.requests, attempts=stats.attempts,
             written=stats.written),
-        summary=summary, samples=results, scores=scores,
-        notes=notes + ([] if gold else ["no gold for these articles: extraction only, no scores"])
+        summary=summary, samples=results, scores=scores, shard=shard,
+        notes=([shard.note(len(articles))] if shard else []) + notes
+        + ([] if gold else ["no gold for these articles: extraction only, no scores"])
         + [f"cache entry not written: {e}" for e in stats.write_errors]
         + [p for store in cache.layers for p in store.problems],
     )  # fmt: skip

@@ -20,7 +20,7 @@ LAYERS = (
     ("score",),
     ("records",),
     ("report",),
-    ("pipeline",),
+    ("pipeline", "merge"),
     ("cli", "__main__"),
 )
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}

@@ -21,6 +21,9 @@ def _register() -> None:
     from harness.cli import cache, run
 
     app.command("run")(run.run)
+    from harness.cli import merge
+
+    app.command("merge")(merge.merge)
     app.add_typer(cache.app, name="cache")
     from harness.cli import report as report_cli
 

@@ -163,6 +163,12 @@ def run(
     report: bool = typer.Option(
         True, "--report/--no-report", help="Also write report.md and report.html beside run.json."
     ),
+    shard: str | None = typer.Option(
+        None,
+        "--shard",
+        help="Run shard I of N (I from 1 to N, e.g. 2/3): the articles whose sha256(id) falls in it, every prompt, "
+        "model and repeat of each; `harness merge` joins the shards' records into the run unsplit.",
+    ),
 ) -> None:
     """Extract claims with each prompt and model from every article, score them against the gold, write a run record.
 
@@ -193,6 +199,9 @@ def run(
     def config() -> RunConfig:
         from pydantic import ValidationError
 
+        from harness.extract.shard import Shard
+
+        part = Shard.parse(shard) if shard is not None else None
         gen = generation(temperature, seed, max_tokens, mode, max_retries=max_retries, max_attempts=max_attempts,
                          timeout=timeout, grammar=grammar)  # fmt: skip
         try:
@@ -203,7 +212,7 @@ def run(
                 endpoint_id=endpoint_id, model_file=model_file, generation=gen,
                 concurrency=concurrency, repeats=repeats, offline=offline, cache_dir=None if no_cache else cache_dir,
                 recorded=[] if no_recorded else (recorded or [DEFAULT_RECORDED_DIR]), record_to=record_to, out_dir=out,
-                max_failure_rate=max_failure_rate, n_boot=n_boot, n_threads=n_threads,
+                max_failure_rate=max_failure_rate, n_boot=n_boot, n_threads=n_threads, shard=part,
             )  # fmt: skip
         except ValidationError as exc:
             raise option_error(exc) from None

@@ -21,6 +21,7 @@ from harness.errors import InputError
 from harness.extract.cache import Usage
 from harness.extract.provider import GenParams
 from harness.extract.runner import SampleResult
+from harness.extract.shard import MergeRef, ShardRef
 from harness.files import atomic_write_text
 from harness.score.model import ScoreReport
 
@@ -116,6 +117,8 @@ class RunRecord(BaseModel):
     samples: list[SampleResult]
     scores: list[ScoreEntry] = []
     notes: list[str] = []
+    shard: ShardRef | None = None  # a run of one shard (`harness run --shard I/N`)
+    merged: MergeRef | None = None  # shards joined by `harness merge`
 
 
 def utc_now() -> datetime:
