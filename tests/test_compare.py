@@ -12,7 +12,7 @@ from harness.score.vocabulary import REPORTED
 from tests.conftest import GOLD, cli
 from tests.test_report_support import degrade_figures, gold_answers, make_record, write
 
-N_FIGURES = 28  # gold figures: 2 + 8 + 7 + 8 + 3 (GUIDELINES.md)
+N_FIGURES = 28  # gold figures: 2 + 8 + 7 + 8 + 3 (the gold files; `harness gold stats`)
 
 
 def rows(markdown: str) -> dict[str, list[str]]:

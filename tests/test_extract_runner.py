@@ -57,7 +57,7 @@ def test_run_scores_and_records_then_a_rerun_makes_no_request(tmp_path, server):
     assert by_article[A001].claims[0].figures[0].raw == "sekitar 27 juta"
     (score,) = rec.scores
     assert (score.prompt, score.model, len(score.articles)) == ("plain", "fake-model", 5)
-    # 001's gold holds 8 figures (gold/GUIDELINES.md); the one canned figure is one of them.
+    # 001's gold holds 8 figures (gold/001_ace72b6c210ee1f9.yaml); the one canned figure is one of them.
     assert score.report["per_article"][A001]["figures"]["counts"]["correct"] == 1
     assert score.report["per_article"][A001]["figures"]["counts"]["missing"] == 8 - 1
     assert rec.prompts[0].id == "plain" and len(rec.prompts[0].sha256) == 64

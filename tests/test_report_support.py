@@ -128,7 +128,7 @@ def test_gold_answers_score_one(gold, articles):
 
 
 def test_degrade_figures_wrong_value(gold, articles):
-    # The gold has 2 + 8 + 7 + 8 + 3 = 28 figures (GUIDELINES.md counts); 5 wrong values: COR 23, INC 5 ->
+    # The gold has 2 + 8 + 7 + 8 + 3 = 28 figures (`harness gold stats`); 5 wrong values: COR 23, INC 5 ->
     # P = R = 23/28.
     r = make_record({("guided", "m"): degrade_figures(gold_answers(gold), 5)}, gold, articles)
     fig = r.scores[0].report["figures"]

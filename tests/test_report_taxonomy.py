@@ -116,7 +116,7 @@ def test_gold_answers_have_no_error_and_nothing_hallucinated(gold, articles):
     report = evaluate(gold, [c for cs in answers.values() for c in cs], n_boot=10)
     t = taxonomy(answers, articles, gold, report)
     assert all(n == 0 for n in t.counts.values()), t.counts
-    # every gold figure and date is judged: 28 figures and 22 dates (GUIDELINES.md counts)
+    # every gold figure and date is judged: 28 figures and 22 dates (the gold files, `harness gold stats`)
     assert (t.figures_judged, t.dates_judged, t.hallucination_rate) == (28, 22, 0.0)
 
 
