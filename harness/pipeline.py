@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
@@ -23,7 +23,7 @@ from harness import records as rec
 from harness.corpus import gold_folder_problem, load_article_source, load_gold
 from harness.errors import EXIT_FAILED, EXIT_OK, InputError
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR, ResponseCache, ResponseStore, Usage
-from harness.extract.prompts import resolve_prompts
+from harness.extract.prompts import Prompt, resolve_prompts
 from harness.extract.provider import GenParams, local_identity, remote_identity
 from harness.extract.runner import (
     RequestStats,
@@ -34,7 +34,7 @@ from harness.extract.runner import (
     record_entries,
     request_samples,
 )  # fmt: skip
-from harness.extract.shard import Shard, take
+from harness.extract.shard import Shard, ShardRef, take
 from harness.files import unwritable_dir
 from harness.schema import Article, GoldArticle
 
@@ -260,18 +260,23 @@ def summarize(results: list[SampleResult], max_failure_rate: float, lost: int = 
     )  # fmt: skip
 
 
-def execute_run(
-    cfg: RunConfig,
-    on_result: Callable[[SampleResult], None] | None = None,
-    local_server: LocalServer | None = None,
-) -> RunResult:
-    """Run, score and record; returns the record, where it was written and the exit code (0 ok, 1 too many failures).
+class RunPlan(NamedTuple):
+    """A run decided and not yet asked: its articles (`--article`, `--shard` applied), gold, prompts, endpoint and
+    samples; `cfg` carries the endpoint's generation defaults. `execute_run` and `dry_run` both start from it."""
 
-    `local_server`: an embedded-model server the caller keeps running (a notebook, a test session) to answer the
-    run's missing samples instead of starting one; it must serve the weights the run's endpoint identity names."""
+    cfg: RunConfig
+    articles: dict[str, Article]
+    gold: dict[str, GoldArticle]
+    gold_dir: Path | None
+    shard: ShardRef | None
+    prompts: list[Prompt]
+    endpoint: Endpoint
+    samples: list[Sample]
+
+
+def plan_run(cfg: RunConfig) -> RunPlan:
+    """Load and check what the run reads, resolve the endpoint and plan the samples: nothing is asked or written."""
     cfg = _checked(cfg)
-    started = rec.utc_now()
-    t0 = time.perf_counter()
     articles = load_article_source(cfg.articles or cfg.seeds)
     if not articles:
         raise InputError("no articles found", str(cfg.articles or cfg.seeds))
@@ -286,14 +291,33 @@ def execute_run(
         articles, shard = take(cfg.shard, articles)
     prompts = resolve_prompts(cfg.prompts, cfg.prompts_dir)
     ep = resolve_endpoint(cfg)
-    _check_output_places(cfg, writes_cache=not (cfg.offline or ep.rules))
     cfg = cfg.model_copy(update={"generation": cfg.generation.with_defaults(local=ep.kind == "local")})
     samples = plan_samples(prompts, ep.models, articles.values(), ep.identity, cfg.generation, cfg.repeats)
+    return RunPlan(cfg, articles, gold, gold_dir, shard, prompts, ep, samples)
+
+
+def open_cache(cfg: RunConfig) -> ResponseCache:
+    """The run's cache layers: the local store, then the recorded folders that exist."""
+    return ResponseCache.open(cfg.cache_dir, [d for d in cfg.recorded if Path(d).is_dir()])
+
+
+def execute_run(
+    cfg: RunConfig,
+    on_result: Callable[[SampleResult], None] | None = None,
+    local_server: LocalServer | None = None,
+) -> RunResult:
+    """Run, score and record; returns the record, where it was written and the exit code (0 ok, 1 too many failures).
+
+    `local_server`: an embedded-model server the caller keeps running (a notebook, a test session) to answer the
+    run's missing samples instead of starting one; it must serve the weights the run's endpoint identity names."""
+    started = rec.utc_now()
+    t0 = time.perf_counter()
+    cfg, articles, gold, gold_dir, shard, prompts, ep, samples = plan_run(cfg)
+    _check_output_places(cfg, writes_cache=not (cfg.offline or ep.rules))
     by_rules = _answer_by_rules(samples, on_result) if ep.rules else {}
     asked = [s for s in samples if s.key not in by_rules]  # the samples a model answers (cache, then endpoint)
 
-    recorded = [d for d in cfg.recorded if Path(d).is_dir()]
-    cache = ResponseCache.open(cfg.cache_dir, recorded)
+    cache = open_cache(cfg)
     record_store = ResponseStore(cfg.record_to, "record-to") if cfg.record_to else None
     found, entries = cached_results(asked, cache)
     missing = [s for s in asked if s.key not in found]
