@@ -16,6 +16,7 @@ LAYERS = (
     ("errors", "files", "schema"),
     ("corpus", "predictions"),
     ("normalize",),
+    ("variants",),
     ("extract",),
     ("score",),
     ("records",),

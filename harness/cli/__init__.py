@@ -37,6 +37,9 @@ def _register() -> None:
     from harness.cli import agree
 
     app.command("agree")(agree.agree)
+    from harness.cli import variants
+
+    app.add_typer(variants.app, name="variants")
 
 
 _register()

@@ -89,13 +89,16 @@ def compare(
     b_prompt: str | None = typer.Option(None, "--b-prompt"), b_model: str | None = typer.Option(None, "--b-model"),
     b_repeat: int | None = typer.Option(None, "--b-repeat"),
     html: Path | None = typer.Option(None, "--html", help="Also write the comparison as a self-contained HTML file."),
+    variant: Path | None = typer.Option(None, "--variant", help="B ran on this variant of A's articles (its "
+                                        "variants.json or folder, from `harness variants make`): the robustness gap."),
     seed: int = typer.Option(0, "--seed"), n_boot: int = typer.Option(1000, "--n-boot"),
     n_perm: int = typer.Option(2000, "--n-perm"), runs_dir: Path = RUNS_DIR,
 ) -> None:  # fmt: skip
     """Paired comparison of two runs on the same gold: per field B - A, 95% interval, p (Holm), MDD, verdict.
 
     Each run's first scored (prompt, model, repeat) is used unless --a-*/--b-* pick another. Exit 2 when the two
-    were scored on different gold.
+    were scored on different gold. With --variant, B's texts and gold are those of the manifest's variant of A's
+    (every hash checked) and its gold items must be A's: B - A is then the robustness gap.
     """
     from harness.files import atomic_write_text
     from harness.records import compare_sides, select_entry, side_of
@@ -107,6 +110,11 @@ def compare(
         ra, rb = _read(run_a, runs_dir), _read(run_b, runs_dir)
         a = side_of(ra, select_entry(ra, a_prompt, a_model, a_repeat, "run A"))
         b = side_of(rb, select_entry(rb, b_prompt, b_model, b_repeat, "run B"))
+        if variant is not None:
+            from harness.records import pair_variant
+            from harness.variants import read_manifest
+
+            b = pair_variant(a, b, read_manifest(variant))
         rows = compare_sides(a, b, seed=seed, n_boot=n_boot, n_perm=n_perm)
         if html is not None:
             atomic_write_text(html, render_compare_html(a, b, rows))

@@ -19,7 +19,10 @@ from rapidfuzz import fuzz
 
 from harness.normalize.outlets import is_outlet  # re-exported: the scorer and tests import it from here
 
-__all__ = ["is_outlet", "names_organisation", "normalize_name", "resolve_speaker", "split_aliases", "strip_titles"]
+__all__ = [
+    "is_outlet", "is_person_name", "names_organisation", "normalize_name", "resolve_speaker", "split_aliases",
+    "strip_titles",
+]  # fmt: skip
 
 # Titles and honorifics in front of a name, longest first; a trailing "." is optional.
 _TITLES = sorted(
@@ -233,6 +236,12 @@ def _person_like(text: str) -> bool:
     return 1 <= len(toks) <= 6 and all(
         _INITIAL.match(t) or (_is_name_token(t) and t.strip(".,").casefold() not in _TITLE_WORDS) for t in toks
     )
+
+
+def is_person_name(text: str) -> bool:
+    """A person's name once titles are stripped ("Presiden Jokowi", "Johnny G. Plate"), not an organisation or an
+    epithet ("Kemenko Perekonomian", "Kepala Negara"): the test the matcher itself uses to read a name part by part."""
+    return isinstance(text, str) and _person_like(strip_titles(text))
 
 
 class _Entry:

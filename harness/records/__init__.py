@@ -23,9 +23,11 @@ from harness.records.sides import (
     BASELINE_VERSION,
     Baseline,
     Side,
+    VariantOf,
     compare_sides,
     gold_mismatch,
     make_baseline,
+    pair_variant,
     read_baseline,
     select_entry,
     side_of,
@@ -34,7 +36,7 @@ from harness.records.sides import (
 
 __all__ = [
     "BASELINE_VERSION", "RECORD_VERSION", "Baseline", "CacheCounts", "DataRef", "EndpointInfo", "PromptRef",
-    "Provenance", "RunParameters", "RunRecord", "ScoreEntry", "Side", "Summary", "compare_sides", "entry_report",
-    "file_hashes", "gold_mismatch", "make_baseline", "make_run_id", "provenance", "read_baseline", "read_run",
-    "select_entry", "side_of", "utc_now", "write_baseline", "write_run",
+    "Provenance", "RunParameters", "RunRecord", "ScoreEntry", "Side", "Summary", "VariantOf", "compare_sides",
+    "entry_report", "file_hashes", "gold_mismatch", "make_baseline", "make_run_id", "pair_variant", "provenance",
+    "read_baseline", "read_run", "select_entry", "side_of", "utc_now", "write_baseline", "write_run",
 ]  # fmt: skip

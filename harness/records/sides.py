@@ -5,14 +5,37 @@ sides can be paired: the same articles, texts, gold files and gold items.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from harness.errors import InputError
 from harness.files import atomic_write_text, now_utc
 from harness.records.run import RunRecord, ScoreEntry
 from harness.score.compare import FieldComparison, compare_reports
 from harness.score.model import ScoreReport
+from harness.variants.manifest import Manifest
+
+_S = TypeVar("_S", "Side", list["Side"])
+
+
+class VariantOf(BaseModel):
+    """Set on side B by `pair_variant`: B was scored on a variant of A's articles (`harness variants make`), checked
+    against the manifest; the texts and gold files it stands for are A's, so its items pair with A's."""
+
+    kind: str
+    origin_articles: dict[str, str]  # article id -> sha256 of the original text
+    origin_gold: dict[str, str]  # gold file name -> sha256 of the original gold file
+
+    @property
+    def note(self) -> str:
+        """What a comparison report says about the pairing."""
+        return (
+            f"The article texts and gold files differ by design: B was scored on the `{self.kind}` variant of A's "
+            f"articles (`harness variants make --kind {self.kind}`), every text and gold hash checked against its "
+            "variants.json. Items pair by gold item, so B − A is the robustness gap (negative: worse on the "
+            "rewritten forms)."
+        )
 
 
 class Side(BaseModel):
@@ -27,6 +50,7 @@ class Side(BaseModel):
     articles: dict[str, str]  # article id -> sha256 of the text scored
     gold_sha256: dict[str, str] | None = None  # gold file name -> sha256
     report: ScoreReport
+    variant: VariantOf | None = Field(default=None, exclude=True)  # never written into a baseline
 
     @property
     def label(self) -> str:
@@ -66,7 +90,10 @@ def _gold_keys(report: ScoreReport) -> set[tuple[str, str]]:
 
 
 def gold_mismatch(a: Side, b: Side) -> str | None:
-    """Why A and B cannot be paired (different articles, article texts, gold files or gold items), else None."""
+    """Why A and B cannot be paired (different articles, article texts, gold files or gold items), else None. A side
+    B paired as a variant of A (`pair_variant`) is compared by the original texts and gold it stands for."""
+    if b.variant is not None:
+        b = b.model_copy(update={"articles": b.variant.origin_articles, "gold_sha256": b.variant.origin_gold})
     if set(a.articles) != set(b.articles):
         only_a, only_b = sorted(set(a.articles) - set(b.articles)), sorted(set(b.articles) - set(a.articles))
         return (
@@ -85,6 +112,49 @@ def gold_mismatch(a: Side, b: Side) -> str | None:
     if ka != kb:
         return f"scored on different gold items ({len(ka - kb)} only in A, {len(kb - ka)} only in B)"
     return None
+
+
+def _variant_problem(a: Side, b: Side, m: Manifest) -> str | None:
+    """Why B is not the manifest's variant of the articles and gold A was scored on, else None."""
+    if set(a.articles) != set(b.articles):
+        return "scored on different articles"
+    unknown = sorted(set(a.articles) - set(m.articles))
+    if unknown:
+        return f"articles not in the variants manifest: {', '.join(unknown)}"
+    for name, side, want, other in (("A", a, "origin", "variant"), ("B", b, "variant", "origin")):
+        texts = {k: m.articles[k].origin_text_sha256 if want == "origin" else m.articles[k].text_sha256
+                 for k in side.articles}  # fmt: skip
+        off = sorted(k for k in side.articles if side.articles[k] != texts[k])
+        if off:
+            swapped = all(side.articles[k] == (m.articles[k].text_sha256 if want == "origin"
+                                                else m.articles[k].origin_text_sha256) for k in off)  # fmt: skip
+            hint = f" ({name} was scored on the {other} texts: give the run on the originals as A)" if swapped else ""
+            return f"{name} was not scored on the {want} texts of the manifest ({', '.join(off)}){hint}"
+        if side.gold_sha256 is None:
+            continue
+        for k in side.articles:
+            v = m.articles[k]
+            file, sha = (v.origin_gold_file, v.origin_gold_sha256) if want == "origin" else (v.gold_file, v.gold_sha256)
+            if side.gold_sha256.get(file) != sha:
+                return f"{name} was not scored on the {want} gold of the manifest ({file} differs)"
+    return None
+
+
+def pair_variant(a: Side | list[Side], b: _S, manifest: Manifest) -> _S:
+    """B (one side or its repeats) marked as scored on the manifest's variant of A's articles, after checking every
+    text and gold hash of both sides against the manifest; InputError when they do not fit. The gold items must
+    still agree, which `gold_mismatch` checks when the two are compared."""
+    first = a[0] if isinstance(a, list) else a
+    sides = b if isinstance(b, list) else [b]
+    out = []
+    for s in sides:
+        why = _variant_problem(first, s, manifest)
+        if why:
+            raise InputError(f"cannot compare {first.run_id} with {s.run_id} as a {manifest.kind} variant: {why}")
+        origin_gold = dict(first.gold_sha256) if first.gold_sha256 is not None else {}
+        mark = VariantOf(kind=manifest.kind, origin_articles=dict(first.articles), origin_gold=origin_gold)
+        out.append(s.model_copy(update={"variant": mark}))
+    return out if isinstance(b, list) else out[0]
 
 
 def compare_sides(a: Side, b: Side, seed: int = 0, n_boot: int = 1000, n_perm: int = 2000) -> list[FieldComparison]:

@@ -42,6 +42,8 @@ def comparison_table(rows: list[FieldComparison]) -> Table:
 def render_compare_markdown(a: Side, b: Side, rows: list[FieldComparison]) -> str:
     lines = ["# Paired comparison: B − A", "", *md_table(sides_table(a, b))]
     lines += ["", f"{len(a.articles)} articles. " + EXPLAIN, "", *md_table(comparison_table(rows))]
+    if b.variant is not None:  # a run on a variant of A's articles (harness compare --variant)
+        lines[1:1] = ["", b.variant.note]
     return "\n".join(lines) + "\n"
 
 
