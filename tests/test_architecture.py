@@ -14,14 +14,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "harness"
 # Lowest first: a module may import its own layer and the layers before it, never one after it.
 LAYERS = (
     ("errors", "files", "schema"),
-    ("corpus", "predictions"),
+    ("corpus", "predictions", "prices"),
     ("normalize",),
     ("variants",),
     ("extract",),
     ("score",),
     ("records",),
     ("report",),
-    ("pipeline", "merge"),
+    ("pipeline", "merge", "dry_run"),
     ("cli", "__main__"),
 )
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}

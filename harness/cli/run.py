@@ -169,11 +169,18 @@ def run(
         help="Run shard I of N (I from 1 to N, e.g. 2/3): the articles whose sha256(id) falls in it, every prompt, "
         "model and repeat of each; `harness merge` joins the shards' records into the run unsplit.",
     ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Send nothing: print the samples, cache hits, requests, tokens and cost it would take."
+    ),
+    prices: Path | None = typer.Option(
+        None, "--prices", help="With --dry-run: YAML or JSON {model: {prompt: usd, completion: usd}}, USD per 1M tokens"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="With --dry-run: print the estimate as JSON."),
 ) -> None:
     """Extract claims with each prompt and model from every article, score them against the gold, write a run record.
 
     Exit 0 when done, 1 when more than --max-failure-rate of the samples failed, 2 on bad input or a cache miss
-    under --offline.
+    under --offline. With --dry-run: nothing is sent or written and no server starts; exit 0, or 2 on bad input.
     """
     from pydantic import SecretStr
 
@@ -217,6 +224,11 @@ def run(
         except ValidationError as exc:
             raise option_error(exc) from None
 
+    if dry_run or prices or as_json:
+        from harness.cli.dry_run import dry_run_verb
+
+        dry_run_verb(config, dry_run, prices, as_json)
+        return
     result = run_guarded(lambda: execute_run(config(), on_result=progress))
     printing_guarded(lambda: _print_result(result, report))
 
