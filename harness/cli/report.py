@@ -96,29 +96,30 @@ def compare(
 ) -> None:  # fmt: skip
     """Paired comparison of two runs on the same gold: per field B - A, 95% interval, p (Holm), MDD, verdict.
 
-    Each run's first scored (prompt, model, repeat) is used unless --a-*/--b-* pick another. Exit 2 when the two
+    Each run's first scored (prompt, model) is used unless --a-*/--b-* pick another; when it has several repeats and
+    no --a-repeat/--b-repeat picks one, every repeat is used (each item averaged over them). Exit 2 when the two
     were scored on different gold. With --variant, B's texts and gold are those of the manifest's variant of A's
     (every hash checked) and its gold items must be A's: B - A is then the robustness gap.
     """
     from harness.files import atomic_write_text
-    from harness.records import compare_sides, select_entry, side_of
+    from harness.records.repeated import compare_repeated_sides, select_sides
     from harness.report.compare import render_compare_html, render_compare_markdown
 
     def _do():
         check_numbers(seed, n_boot, n_perm, {"--a-repeat": a_repeat, "--b-repeat": b_repeat})
         check_output_file("--html", html)
         ra, rb = _read(run_a, runs_dir), _read(run_b, runs_dir)
-        a = side_of(ra, select_entry(ra, a_prompt, a_model, a_repeat, "run A"))
-        b = side_of(rb, select_entry(rb, b_prompt, b_model, b_repeat, "run B"))
+        a = select_sides(ra, a_prompt, a_model, a_repeat, "run A")
+        b = select_sides(rb, b_prompt, b_model, b_repeat, "run B")
         if variant is not None:
             from harness.records import pair_variant
             from harness.variants import read_manifest
 
             b = pair_variant(a, b, read_manifest(variant))
-        rows = compare_sides(a, b, seed=seed, n_boot=n_boot, n_perm=n_perm)
+        rows = compare_repeated_sides(a, b, seed=seed, n_boot=n_boot, n_perm=n_perm)
         if html is not None:
-            atomic_write_text(html, render_compare_html(a, b, rows))
-        return render_compare_markdown(a, b, rows)
+            atomic_write_text(html, render_compare_html(a[0], b[0], rows, (len(a), len(b))))
+        return render_compare_markdown(a[0], b[0], rows, (len(a), len(b)))
 
     sys.stdout.write(run_guarded(_do))
 
@@ -139,7 +140,8 @@ def gate(
     """Fail (exit 1) when a field's F1 falls by more than --threshold AND the paired 95% interval of the fall lies
     entirely below 0; pass (exit 0) otherwise; exit 2 on a missing or bad baseline or run, or different gold."""
     from harness.files import atomic_write_text
-    from harness.records import make_baseline, read_baseline, select_entry, side_of, write_baseline
+    from harness.records import make_baseline, read_baseline, write_baseline
+    from harness.records.repeated import select_sides
     from harness.report.gate import junit_xml, render_gate, run_gate
 
     def _do():
@@ -153,18 +155,19 @@ def gate(
         path = resolve_run(run, runs_dir) if run else newest_run(runs_dir)
         record = read_run(path)
         if write:
-            side = side_of(record, select_entry(record, prompt, model, repeat))
-            return None, write_baseline(make_baseline(side), baseline)
+            sides = select_sides(record, prompt, model, repeat)
+            kept = f" (repeat {sides[0].repeat} of {len(sides)}: a baseline keeps one; --repeat picks)"
+            return None, (write_baseline(make_baseline(sides[0]), baseline), kept if len(sides) > 1 else "")
         base = read_baseline(baseline)
-        entry = select_entry(record, prompt or base.prompt, model or base.model, repeat)
-        result = run_gate(base, side_of(record, entry), threshold, seed=seed, n_boot=n_boot, n_perm=n_perm)
+        sides = select_sides(record, prompt or base.prompt, model or base.model, repeat)
+        result = run_gate(base, sides, threshold, seed=seed, n_boot=n_boot, n_perm=n_perm)
         if junit is not None:
             atomic_write_text(junit, junit_xml(result))
         return result, None
 
     result, written = run_guarded(_do)
     if written is not None:
-        print(f"wrote baseline {written.as_posix()}")
+        print(f"wrote baseline {written[0].as_posix()}{written[1]}")
         return
     sys.stdout.write(render_gate(result))
     if not result.passed:

@@ -15,16 +15,32 @@ EXPLAIN = (
     "fields. MDD: the smallest difference this gold can detect (paired test, α = 0.05, power 0.8); a difference "
     "below it is not evidence either way. Verdict: better only when the Holm p < 0.05 and the interval excludes 0."
 )
+REPEATS_EXPLAIN = (
+    " With repeats: each gold item's outcome is averaged over its side's repeats; the interval redraws items with all "
+    "their repeats, and p deals each item's answers of both sides at random between A and B (docs/SCORING.md §7)."
+)
 VERDICT_CSS = {"B better": "verdict-b", "A better": "verdict-a"}
 
 
-def sides_table(a: Side, b: Side) -> Table:
-    """Which entry is A and which is B: run, prompt, model, repeat; the HTML page adds the endpoint."""
+def _repeat(s: Side, n: int) -> str:
+    return str(s.repeat) if n == 1 else f"mean over {n} repeats"
+
+
+def sides_table(a: Side, b: Side, repeats: tuple[int, int] = (1, 1)) -> Table:
+    """Which entry is A and which is B: run, prompt, model, repeat (or how many repeats were averaged); the HTML page
+    adds the endpoint."""
     cols = [Column(""), Column("run", css="mono"), Column("prompt"), Column("model"), Column("repeat", numeric=True),
             Column("endpoint", css="mono", markdown=False)]  # fmt: skip
-    rows = [Row([Cell(name, head=True), Cell(s.run_id), Cell(s.prompt), Cell(s.model), Cell(str(s.repeat)),
-                 Cell(s.endpoint or "")]) for name, s in (("A", a), ("B", b))]  # fmt: skip
+    rows = [Row([Cell(name, head=True), Cell(s.run_id), Cell(s.prompt), Cell(s.model), Cell(_repeat(s, n)),
+                 Cell(s.endpoint or "")]) for name, s, n in (("A", a, repeats[0]), ("B", b, repeats[1]))]  # fmt: skip
     return Table("sides", cols, rows)
+
+
+def explain(repeats: tuple[int, int] = (1, 1)) -> str:
+    """What the numbers are; with repeats, how they were used."""
+    if max(repeats) == 1:
+        return EXPLAIN
+    return EXPLAIN + REPEATS_EXPLAIN
 
 
 def comparison_table(rows: list[FieldComparison]) -> Table:
@@ -39,15 +55,16 @@ def comparison_table(rows: list[FieldComparison]) -> Table:
     return Table("comparison", cols, out)
 
 
-def render_compare_markdown(a: Side, b: Side, rows: list[FieldComparison]) -> str:
-    lines = ["# Paired comparison: B − A", "", *md_table(sides_table(a, b))]
-    lines += ["", f"{len(a.articles)} articles. " + EXPLAIN, "", *md_table(comparison_table(rows))]
+def render_compare_markdown(a: Side, b: Side, rows: list[FieldComparison], repeats: tuple[int, int] = (1, 1)) -> str:
+    """The comparison as Markdown; `repeats`: how many repeats each side averaged (1: the one entry shown)."""
+    lines = ["# Paired comparison: B − A", "", *md_table(sides_table(a, b, repeats))]
+    lines += ["", f"{len(a.articles)} articles. " + explain(repeats), "", *md_table(comparison_table(rows))]
     if b.variant is not None:  # a run on a variant of A's articles (harness compare --variant)
         lines[1:1] = ["", b.variant.note]
     return "\n".join(lines) + "\n"
 
 
-def render_compare_html(a: Side, b: Side, rows: list[FieldComparison]) -> str:
+def render_compare_html(a: Side, b: Side, rows: list[FieldComparison], repeats: tuple[int, int] = (1, 1)) -> str:
     from harness.report.charts import diff_chart
     from harness.report.html import environment
 
@@ -55,5 +72,12 @@ def render_compare_html(a: Side, b: Side, rows: list[FieldComparison]) -> str:
     return (
         environment()
         .get_template("compare.html.j2")
-        .render(a=a, b=b, sides=sides_table(a, b), comparison=comparison_table(rows), chart=chart, explain=EXPLAIN)
+        .render(
+            a=a,
+            b=b,
+            sides=sides_table(a, b, repeats),
+            comparison=comparison_table(rows),
+            chart=chart,
+            explain=explain(repeats),
+        )
     )

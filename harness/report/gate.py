@@ -10,7 +10,8 @@ import xml.etree.ElementTree as ET
 from pydantic import BaseModel
 
 from harness.errors import InputError
-from harness.records import Baseline, Side, compare_sides
+from harness.records import Baseline, Side
+from harness.records.repeated import compare_repeated_sides
 from harness.report.markdown import md_cell, md_table
 from harness.report.view import Cell, Column, Row, Table
 from harness.score.gate import DEFAULT_THRESHOLD, FieldGate, regression
@@ -27,18 +28,24 @@ class GateResult(BaseModel):
     notes: list[str] = []
 
 
-def run_gate(baseline: Baseline, run: Side, threshold: float = DEFAULT_THRESHOLD, seed: int = 0, n_boot: int = 1000,
-             n_perm: int = 2000) -> GateResult:  # fmt: skip
-    """Compare the run (B) to the baseline (A) field by field and apply the gate's rule to each."""
+def run_gate(baseline: Baseline, run: Side | list[Side], threshold: float = DEFAULT_THRESHOLD, seed: int = 0,
+             n_boot: int = 1000, n_perm: int = 2000) -> GateResult:  # fmt: skip
+    """Compare the run (B) to the baseline (A) field by field and apply the gate's rule to each; several sides of
+    the run are its repeats, each item averaged over them (harness.score.repeats)."""
     if not 0 <= threshold < 1:
         raise InputError(f"--threshold must be in [0, 1), not {threshold}")
-    rows = compare_sides(baseline, run, seed=seed, n_boot=n_boot, n_perm=n_perm)
+    runs = run if isinstance(run, list) else [run]
+    run = runs[0]
+    rows = compare_repeated_sides([baseline], runs, seed=seed, n_boot=n_boot, n_perm=n_perm)
     fields = []
     for r in rows:
         regressed, reason = regression(r.diff, r.ci, threshold)
         fields.append(FieldGate(field=r.field, baseline=r.a, run=r.b, diff=r.diff, ci=r.ci, p_holm=r.p_holm, mdd=r.mdd,
                                 regressed=regressed, reason=reason))  # fmt: skip
     notes = []  # what changed besides the scores: said, never failed on
+    if len(runs) > 1:
+        notes.append(f"run F1: mean over {len(runs)} repeats (each item averaged over repeats "
+                     f"{', '.join(str(s.repeat) for s in runs)}); --repeat picks one")  # fmt: skip
     for what, old, new in (
         ("prompt", baseline.prompt, run.prompt),
         ("prompt text (sha256)", (baseline.prompt_sha256 or "?")[:12], (run.prompt_sha256 or "?")[:12]),

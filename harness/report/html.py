@@ -17,7 +17,7 @@ from harness.report.charts import f1_chart
 from harness.report.context import ReportContext, load_sources, report_context
 from harness.report.drilldown import drilldown
 from harness.report.markdown import render_markdown
-from harness.report.view import SCORES_NOTE, f2, report_view
+from harness.report.view import REPEATS_NOTE, SCORES_NOTE, f2, report_view
 from harness.score.taxonomy import describe
 from harness.score.vocabulary import OUTCOME_LABELS
 
@@ -47,7 +47,9 @@ def render_html(ctx: ReportContext) -> str:
     return (
         environment()
         .get_template("report.html.j2")
-        .render(ctx=ctx, record=ctx.record, entries=entries, report=view, scores_note=SCORES_NOTE)
+        .render(
+            ctx=ctx, record=ctx.record, entries=entries, report=view, scores_note=SCORES_NOTE, repeats_note=REPEATS_NOTE
+        )
     )
 
 

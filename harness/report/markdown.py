@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from harness.report.context import ReportContext
-from harness.report.view import SCORES_NOTE, Cell, ReportView, Table, report_view
+from harness.report.view import REPEATS_NOTE, SCORES_NOTE, Cell, ReportView, Table, report_view
 
 # The signs of CommonMark/GFM inline syntax and table cells get a backslash ("_" only where it could open or close
 # emphasis, not inside a word like an article id; "]" where a link, image or link definition would follow, so an
@@ -90,6 +90,10 @@ def _scores(view: ReportView) -> list[str]:
         return [*out, "No scores: the run has no gold for its articles.", ""]
     for label, scores, _ in scored:
         out += [f"### {md_cell(label)}", "", *md_table(scores), ""]
+    if view.repeats:
+        out += ["### Repeats: model sampling vs item sampling", "", REPEATS_NOTE, ""]
+        for t in view.repeats:
+            out += [f"**{md_cell(t.data['entry'])}**", "", *md_table(t), ""]
     out += ["### Per article (strict F1; correct / gold items — for claims, the credit earned / gold claims)", ""]
     for label, _, per_article in scored:
         out += [f"**{md_cell(label)}**", "", *md_table(per_article), ""]

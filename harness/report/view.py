@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from harness.report.context import EntryView, ReportContext
 from harness.score.model import ScoreReport
+from harness.score.repeats import repeat_fields
 from harness.score.taxonomy import Taxonomy, describe
 from harness.score.vocabulary import OUTCOME_LABELS, OUTCOMES, REPORTED
 
@@ -21,6 +22,13 @@ SCORES_NOTE = (  # plain text: it is shown in Markdown and in HTML alike
     "gold by their text and quoted evidence; claims is graded (each matched claim earns the F1 of its slots), "
     "claims_exact is all or nothing; figures_anywhere and dates_anywhere are diagnostics that credit a value "
     "wherever it stands in the article. See docs/SCORING.md."
+)
+REPEATS_NOTE = (
+    "Per (prompt, model) asked more than once: each repeat's strict micro F1, their mean, the sample standard "
+    "deviation (n − 1) and min–max — how much the model's own sampling moves the score on these items — beside the "
+    "F1 of the items averaged over the repeats with its item-level 95% interval (gold items bootstrapped within "
+    "articles, each with all its repeats) — how much the score depends on which items the gold holds. "
+    "See docs/SCORING.md §7."
 )
 
 
@@ -95,6 +103,7 @@ class ReportView:
     failures: Table
     failed_samples: Table
     cost: Table
+    repeats: list[Table] = field(default_factory=list)
 
 
 def f3(x: float | None) -> str:
@@ -143,6 +152,30 @@ def per_article_table(v: EntryView, report: ScoreReport) -> Table:
             cells.append(Cell(f2(a.f1), note=f"({got}/{pos})", title=tip))
         rows.append(Row(cells))
     return Table("per-article", cols, rows, data={"entry": v.label})
+
+
+def repeats_tables(ctx: ReportContext) -> list[Table]:
+    """Per (prompt, model) with two or more scored repeats: per field the F1 of each repeat, mean, SD, min–max, and
+    the averaged items' F1 with its item interval (harness.score.repeats). Empty for a one-repeat run."""
+    groups: dict[tuple[str, str], list[ScoreReport]] = {}
+    for v in sorted(ctx.entries, key=lambda v: v.repeat):
+        if v.report is not None:
+            groups.setdefault((v.prompt, v.model), []).append(v.report)
+    heads = ("F1 per repeat", "mean F1", "SD", "min–max", "items averaged: F1 [95% CI]", "gold items")
+    cols = [Column("field"), *(Column(h, numeric=True) for h in heads)]
+    n_boot, seed = ctx.record.parameters.n_boot, ctx.record.parameters.score_seed
+    out = []
+    for (prompt, model), reports in groups.items():
+        if len(reports) < 2:
+            continue
+        rows = [Row([
+            Cell(r.field), Cell(" / ".join(f3(x) for x in r.f1s)), Cell(f3(r.mean), strong=True), Cell(f3(r.sd)),
+            Cell(f"{f3(r.min)}–{f3(r.max)}"), Cell(f3(r.averaged), strong=True, aside=ci(r.ci)),
+            Cell(str(r.gold_items)),
+        ], data={"field": r.field}) for r in repeat_fields(reports, n_boot, seed)]  # fmt: skip
+        label = f"{prompt} · {model} · {len(reports)} repeats"
+        out.append(Table("repeats", cols, rows, data={"entry": label}))
+    return out
 
 
 def _taxonomy_count(t: Taxonomy, kind: str) -> str:
@@ -225,4 +258,4 @@ def report_view(ctx: ReportContext) -> ReportView:
             e.scores, e.per_article = scores_table(v, v.report), per_article_table(v, v.report)
         entries.append(e)
     return ReportView(ctx, entries, taxonomy_table(ctx), failures_table(ctx), failed_samples_table(ctx),
-                      cost_table(ctx))  # fmt: skip
+                      cost_table(ctx), repeats_tables(ctx))  # fmt: skip

@@ -10,6 +10,7 @@ across the fields compared.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 
 from pydantic import BaseModel
 
@@ -33,8 +34,8 @@ class FieldComparison(BaseModel):
     verdict: str
 
 
-def _categories(a: ScoreReport, b: ScoreReport, field: str):
-    """(category of an item, weights): the five outcomes, or for the graded field the credit levels of both runs'
+def categories(reports: Sequence[ScoreReport], field: str):
+    """(category of an item, weights): the five outcomes, or for the graded field the credit levels of the reports'
     matched pairs followed by missing and spurious."""
     if field != "claims":
         return (lambda it: OUTCOMES.index(it.outcome)), WEIGHTS
@@ -42,7 +43,7 @@ def _categories(a: ScoreReport, b: ScoreReport, field: str):
     levels = sorted(
         {
             it.credit
-            for r in (a, b)
+            for r in reports
             for it in r.items
             if it.field == field and it.outcome in matched and it.credit is not None
         }
@@ -95,7 +96,7 @@ def compare_reports(
     """B minus A for each field; verdicts use Holm-adjusted p-values across the fields."""
     raw = []
     for i, f in enumerate(fields):
-        code, weights = _categories(a, b, f)
+        code, weights = categories((a, b), f)
         rows = paired_rows(a, b, f, code, len(weights))
         raw.append(paired_compare(joint_counts(rows, len(weights)), metric, kind, n_boot, n_perm, seed + i, weights))
     adjusted = holm([r["p_value"] for r in raw])

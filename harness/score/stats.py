@@ -222,4 +222,99 @@ def verdict(result: dict, adjusted_p: float, alpha: float = 0.05) -> str:
     return "not distinguishable on this data"
 
 
-__all__ = ["NONE", "bootstrap_ci", "holm", "joint_counts", "min_detectable_difference", "paired_compare", "verdict"]
+# ---- items answered several times (repeats) ----------------------------------------------------------------
+
+
+def row_types(rows_per_article: list[list[tuple[int, ...]]]) -> tuple[np.ndarray, np.ndarray]:
+    """(S, T) how many rows of each distinct type every article has, and the (T, D) distinct rows (sorted). A
+    bootstrap redraw of an article's rows is a multinomial draw over its row types, as with single outcomes."""
+    types = sorted({r for rows in rows_per_article for r in rows})
+    index = {t: i for i, t in enumerate(types)}
+    counts = np.zeros((len(rows_per_article), len(types)), dtype=np.int64)
+    for s, rows in enumerate(rows_per_article):
+        for r in rows:
+            counts[s, index[r]] += 1
+    width = len(types[0]) if types else 0
+    return counts, np.array(types, dtype=np.int64).reshape(len(types), width)
+
+
+def bootstrap_rows_ci(counts: np.ndarray, rows: np.ndarray, n_boot: int = 1000, seed: int = 0, level: float = 0.95,
+                      weights: np.ndarray = WEIGHTS, kind: str = "strict") -> dict[str, list[float]]:  # fmt: skip
+    """Percentile intervals of micro P/R/F1 when each item is a row of (possibly fractional) category counts — an
+    item's outcomes averaged over repeats: items redrawn with replacement within each article, their rows summed.
+    counts: (S, T) rows of each type per article; rows: (T, K) the category counts of each type."""
+    if n_boot < 1:
+        raise ValueError(f"n_boot must be at least 1, not {n_boot}")
+    rng = np.random.default_rng(seed)
+    rows = np.asarray(rows, dtype=float)
+    vals = [prf(_multinomial(rng, counts, b).sum(axis=1) @ rows, weights)[kind]
+            for b in _chunks(n_boot, len(counts), max(1, counts.shape[1]))]  # fmt: skip
+    boot = np.concatenate(vals) if vals else np.zeros((1, 3))
+    lo_q, hi_q = 100 * (1 - level) / 2, 100 * (1 + level) / 2
+    return {m: [float(np.percentile(boot[:, i], lo_q)), float(np.percentile(boot[:, i], hi_q))]
+            for i, m in enumerate(METRICS)}  # fmt: skip
+
+
+def _shuffled_repeats(rng: np.random.Generator, pooled: np.ndarray, m: np.ndarray, n_a: int, n_perm: int,
+                      budget: int = 4_000_000) -> np.ndarray:  # fmt: skip
+    """(n_perm, D) A's summed answers when, in each item, its n_a + n_b answers (category counts `pooled`, one
+    distinct item kind per row, m items of each) are dealt at random, n_a of them to A."""
+    out = np.zeros((n_perm, pooled.shape[1]), dtype=np.int64)
+    for c, n in zip(pooled, m, strict=True):
+        step = max(1, budget // max(1, n_perm * len(c)))
+        for lo in range(0, int(n), step):
+            k = min(step, int(n) - lo)
+            out += rng.multivariate_hypergeometric(c, n_a, size=(n_perm, k)).sum(axis=1)
+    return out
+
+
+def paired_compare_repeats(
+    counts: np.ndarray, a_rows: np.ndarray, b_rows: np.ndarray, n_a: int, n_b: int, metric: str = "f1",
+    kind: str = "strict", n_boot: int = 1000, n_perm: int = 2000, seed: int = 0, weights: np.ndarray = WEIGHTS,
+) -> dict:  # fmt: skip
+    """paired_compare when A answered each item n_a times and B n_b times: B minus A with every item's outcome
+    averaged over its side's repeats.
+
+    counts: (S, T) items of each joint type per article; a_rows, b_rows: (T, K + 1) how many of the side's repeats
+    gave each category (the last column: no item in that repeat). The bootstrap redraws items within articles, each
+    with all its repeats; the permutation test deals each item's n_a + n_b answers at random, n_a to A (with one
+    answer per side, the row swap of paired_compare), so p is exact under "A and B are the same system"."""
+    if n_boot < 1 or n_perm < 1:
+        raise ValueError("n_boot and n_perm must be at least 1")
+    k = len(weights)
+    counts = np.asarray(counts, dtype=np.int64)
+    a_rows, b_rows = np.asarray(a_rows, dtype=np.int64), np.asarray(b_rows, dtype=np.int64)
+    to_a, to_b = a_rows[:, :k] / n_a, b_rows[:, :k] / n_b
+    rng = np.random.default_rng(seed)
+    total = counts.sum(axis=0)
+    a_obs, b_obs = _metric(total @ to_a, metric, kind, weights), _metric(total @ to_b, metric, kind, weights)
+    diff = float(b_obs - a_obs)
+    boots = []
+    for b in _chunks(n_boot, len(counts), max(1, counts.shape[1])):
+        pooled = _multinomial(rng, counts, b).sum(axis=1)
+        boots.append(_metric(pooled @ to_b, metric, kind, weights) - _metric(pooled @ to_a, metric, kind, weights))
+    boot = np.concatenate(boots) if boots else np.zeros(1)
+    both = a_rows + b_rows  # every answer of an item, A's and B's together
+    kinds, inverse = np.unique(both, axis=0, return_inverse=True)
+    m = np.bincount(np.asarray(inverse).ravel(), weights=total, minlength=len(kinds)).astype(np.int64)
+    perm_a = _shuffled_repeats(rng, kinds, m, n_a, n_perm)
+    perm_b = (m @ kinds)[None, :] - perm_a
+    d_perm = (_metric(perm_b[:, :k] / n_b, metric, kind, weights)
+              - _metric(perm_a[:, :k] / n_a, metric, kind, weights))  # fmt: skip
+    p_value = float((1 + np.sum(np.abs(d_perm) >= abs(diff) - 1e-12)) / (1 + n_perm))
+    n_gold = round(float((total @ to_a) @ weights[:, 0]))
+    return {
+        "a": float(a_obs),
+        "b": float(b_obs),
+        "diff": diff,
+        "ci": [float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))],
+        "p_value": p_value,
+        "n_gold": n_gold,
+        "mdd": min_detectable_difference(n_gold, float((a_obs + b_obs) / 2)),
+    }
+
+
+__all__ = [
+    "NONE", "bootstrap_ci", "bootstrap_rows_ci", "holm", "joint_counts", "min_detectable_difference", "paired_compare",
+    "paired_compare_repeats", "row_types", "verdict",
+]  # fmt: skip
