@@ -220,6 +220,11 @@ def test_the_recorded_repeats_replay_offline_with_their_spread(tmp_path):
         f1s = [float(x) for x in cells[1].split(" / ")]
         mean = float(cells[2].strip("*"))
         assert len(f1s) == 3 and abs(mean - sum(f1s) / 3) <= 0.0015, name  # each shown to 3 decimals
+    # Figures, by the counts reports/recorded/README.md lists: repeats (COR, PAR, INC, MIS, SPU) = (1, 1, 1, 2, 0),
+    # (1, 1, 1, 2, 1), (0, 1, 1, 3, 0): F1 = 2 COR / (POS + ACT) = 2/8, 2/9, 0; mean (0.25 + 0.2222 + 0) / 3 = 0.157.
+    # Averaged items: COR 2/3, PAR 1, INC 1, MIS 7/3, SPU 1/3 -> POS 5, ACT 3, F1 (4/3) / 8 = 1/6 = 0.167.
+    assert t["figures"][1:3] == ["0.250 / 0.222 / 0.000", "**0.157**"]
+    assert t["figures"][5].startswith("**0.167** [") and t["figures"][6] == "5"
     # The three answers of each article differ (temperature 0.7, seed + repeat): the repeats do not all score alike.
     assert any(len(set(c[1].split(" / "))) > 1 for c in t.values())
     assert report_context(record) is not None and "Repeats" in render_markdown(report_context(record))
