@@ -177,7 +177,7 @@ def gate(
 def leaderboard(
     run: str = typer.Argument(..., help="Run folder, run.json, or run id (typically prompts x models)."),
     prices: Path | None = typer.Option(
-        None, "--prices", help='JSON {"model": {"prompt": usd, "completion": usd}}, USD per 1M tokens.'
+        None, "--prices", help='YAML or JSON {"model": {"prompt": usd, "completion": usd}}, USD per 1M tokens.'
     ),
     sort: str = typer.Option(
         "claims",
@@ -188,8 +188,9 @@ def leaderboard(
     runs_dir: Path = RUNS_DIR,
 ) -> None:
     """One row per (prompt, model): F1 per field, failures, tokens, mean latency, and cost with a price table."""
+    from harness.prices import load_prices
     from harness.report.leaderboard import leaderboard as board
-    from harness.report.leaderboard import load_prices, render_leaderboard
+    from harness.report.leaderboard import render_leaderboard
     from harness.score.vocabulary import REPORTED
 
     def _do():

@@ -4,43 +4,12 @@ when a price table gives USD per 1M prompt / completion tokens per model name.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from pydantic import BaseModel, ValidationError
-
-from harness.errors import InputError
+from harness.prices import Price
 from harness.records import RunRecord
 from harness.report.groups import GroupStats, group_stats
 from harness.report.markdown import md_cell, md_table
 from harness.report.view import Cell, Column, Row, Table, f3
 from harness.score.vocabulary import REPORTED
-
-
-class Price(BaseModel):
-    prompt: float
-    completion: float
-
-
-def load_prices(path: Path) -> dict[str, Price]:
-    """`{"model-name": {"prompt": 0.15, "completion": 0.60}, ...}`, USD per 1M tokens; InputError when malformed."""
-    path = Path(path)
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"cannot read price table: {exc.strerror}", str(path)) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not JSON: {exc.msg}", str(path), exc.lineno) from None
-    if not isinstance(raw, dict):
-        raise InputError('price table must be an object {"model": {"prompt": usd, "completion": usd}}', str(path))
-    out = {}
-    for name, v in raw.items():
-        try:
-            out[name] = Price.model_validate(v)
-        except ValidationError as exc:
-            err = exc.errors()[0]
-            raise InputError(f"model {name!r}: {'.'.join(map(str, err['loc']))}: {err['msg']}", str(path)) from None
-    return out
 
 
 def leaderboard(record: RunRecord, prices: dict[str, Price] | None = None, sort: str = "claims") -> list[GroupStats]:
@@ -49,7 +18,7 @@ def leaderboard(record: RunRecord, prices: dict[str, Price] | None = None, sort:
     for r in rows:
         p = (prices or {}).get(r.model)
         if p is not None:
-            r.cost_usd = (r.prompt_tokens * p.prompt + r.completion_tokens * p.completion) / 1e6
+            r.cost_usd = p.cost_usd(r.prompt_tokens, r.completion_tokens)
     return sorted(rows, key=lambda r: (r.f1.get(sort) is None, -(r.f1.get(sort) or 0.0)))
 
 
