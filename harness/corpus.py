@@ -1,17 +1,21 @@
 """Load articles and gold, check the gold against the article text, and locate every error by file and line.
 
 Articles are the seed files (`seeds/<article_id>.txt`, byte for byte, sha256-pinned). Gold is one YAML file per
-article (`gold/<article_id>.yaml`). Every problem becomes an InputError naming the file and line.
+article (`gold/<article_id>.yaml`), or data of the export's schema (harness.corpus_datasets). Every problem becomes
+an InputError naming the file and line (a dataset's row).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
@@ -40,7 +44,7 @@ def decode_utf8(data: bytes, file: str) -> str:
         raise InputError(f"not UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", file, line) from None
 
 
-def _regular_file(path: Path, cap: int | None, what: str) -> None:
+def regular_file(path: Path, cap: int | None, what: str) -> None:
     """Refuse, before opening it, anything at `path` that is not a regular file (a folder, a FIFO that would block
     the open, a device, a symlink loop) or that is larger than `cap` bytes."""
     try:
@@ -57,7 +61,7 @@ def _regular_file(path: Path, cap: int | None, what: str) -> None:
 def load_article(path: Path) -> Article:
     """One seed file; an empty one is refused (there is nothing to extract, and nothing to send a model), and so
     is anything that is not a regular file or is larger than MAX_ARTICLE_BYTES."""
-    _regular_file(path, MAX_ARTICLE_BYTES, "an article")
+    regular_file(path, MAX_ARTICLE_BYTES, "an article")
     data = path.read_bytes()
     text = decode_utf8(data, str(path))
     if not text.strip():
@@ -84,6 +88,9 @@ class GoldFile:
     def line_of(self, *loc: str | int) -> int:
         return _line_of(self._root, loc)
 
+    def where(self, *loc: str | int) -> tuple[str, int | None]:
+        return str(self.path), _line_of(self._root, loc)
+
 
 def _line_of(node: yaml.Node, loc: Iterable[str | int]) -> int:
     """1-based line of the YAML node at a pydantic-style location, or of its deepest existing ancestor."""
@@ -102,7 +109,7 @@ def _line_of(node: yaml.Node, loc: Iterable[str | int]) -> int:
 def parse_gold_file(path: Path) -> GoldFile:
     """Read and validate one gold file; YAML, UTF-8 and schema errors come back located."""
     name = str(path)
-    _regular_file(Path(path), None, "a gold file")
+    regular_file(Path(path), None, "a gold file")
     text = decode_utf8(Path(path).read_bytes(), name)
     loader = _YamlLoader(text)
     try:  # one parse: the node tree gives line numbers for errors, the same tree gives the data
@@ -141,6 +148,21 @@ def gold_folder_problem(folder: Path) -> str | None:
     return "no gold files in this folder (expected <article_id>.yaml files, as in gold/)"
 
 
+def gold_source_problem(source: Path) -> str | None:
+    """Why a path named as the gold holds no gold, or None: a folder of YAML gold files, a `harness gold export`
+    folder, or a JSON, JSON Lines or Parquet file of the export's schema."""
+    from harness.corpus_datasets import data_file_problem, is_saved_dataset
+
+    source = Path(source)
+    if source.is_file():
+        return data_file_problem(source)
+    if source.is_dir() and is_saved_dataset(source) and not any(p.suffix in GOLD_SUFFIXES for p in source.iterdir()):
+        return None
+    if not source.exists():
+        return "no such gold folder or file"
+    return gold_folder_problem(source)
+
+
 def gold_paths(folder: Path) -> list[Path]:
     folder = Path(folder)
     if not folder.is_dir():
@@ -150,60 +172,98 @@ def gold_paths(folder: Path) -> list[Path]:
 
 def check_gold_file(gf: GoldFile, articles: dict[str, Article]) -> None:
     """The gold agrees with the article text: id and hash, evidence at its offset, raw values inside evidence."""
-    g, name = gf.article, str(gf.path)
+    check_gold(gf.article, gf.where, articles)
+
+
+def check_gold(g: GoldArticle, where: Callable[..., tuple[str, int | None]], articles: dict[str, Article]) -> None:
+    """One article's gold against its text; `where(*loc)` gives the file and line (or row) of a field."""
     if g.article_id not in articles:
-        raise InputError(
-            f"unknown article id {g.article_id!r} (no such file in seeds/)", name, gf.line_of("article_id")
-        )
+        raise InputError(f"unknown article id {g.article_id!r} (no such article in the articles)", *where("article_id"))
     art = articles[g.article_id]
     if g.sha256 != art.sha256:
-        raise InputError(f"sha256 does not match seeds/{g.article_id}.txt ({art.sha256})", name, gf.line_of("sha256"))
+        raise InputError(f"sha256 does not match the text of article {g.article_id} ({art.sha256})", *where("sha256"))
     for j, ev in enumerate(g.noise):
         if art.text[ev.start : ev.end] != ev.text:
-            raise InputError(f"noise span {ev.text[:40]!r} is not at offset {ev.start}", name, gf.line_of("noise", j))
+            raise InputError(f"noise span {ev.text[:40]!r} is not at offset {ev.start}", *where("noise", j))
     names = {s.name for s in g.speakers}
     for i, c in enumerate(g.claims):
         for j, ev in enumerate(c.evidence):
             if art.text[ev.start : ev.end] != ev.text:
-                where = "occurs elsewhere" if ev.text in art.text else "is not in the article"
-                raise InputError(
-                    f"claim {c.id}: evidence {ev.text[:40]!r} {where} (not at offset {ev.start})",
-                    name, gf.line_of("claims", i, "evidence", j),
-                )  # fmt: skip
+                kind = "occurs elsewhere" if ev.text in art.text else "is not in the article"
+                raise InputError(f"claim {c.id}: evidence {ev.text[:40]!r} {kind} (not at offset {ev.start})",
+                                 *where("claims", i, "evidence", j))  # fmt: skip
         spans = [ev.text for ev in c.evidence]
         for field in ("figures", "dates"):
             for j, item in enumerate(getattr(c, field)):
                 if not any(item.raw in s for s in spans):
-                    raise InputError(
-                        f"claim {c.id}: raw {field[:-1]} {item.raw!r} is not inside its evidence",
-                        name, gf.line_of("claims", i, field, j, "raw"),
-                    )  # fmt: skip
+                    raise InputError(f"claim {c.id}: raw {field[:-1]} {item.raw!r} is not inside its evidence",
+                                     *where("claims", i, field, j, "raw"))  # fmt: skip
         if c.speaker is not None and c.speaker not in names:
-            raise InputError(
-                f"claim {c.id}: speaker {c.speaker!r} is not among the article's speakers",
-                name, gf.line_of("claims", i, "attribution", "speaker"),
-            )  # fmt: skip
+            raise InputError(f"claim {c.id}: speaker {c.speaker!r} is not among the article's speakers",
+                             *where("claims", i, "attribution", "speaker"))  # fmt: skip
 
 
-def load_gold(folder: Path, articles: dict[str, Article]) -> dict[str, GoldArticle]:
-    """Every gold file of a folder, validated and checked; ids unique across the whole gold set."""
+def load_gold(source: Path, articles: dict[str, Article]) -> dict[str, GoldArticle]:
+    """The gold of a folder of YAML files, of a `harness gold export` folder or of a JSON / JSON Lines / Parquet
+    file of its schema, validated and checked alike; ids unique across the whole gold set."""
+    source = Path(source)
+    entries: Iterable[tuple[GoldArticle, Callable[..., tuple[str, int | None]]]]
+    if source.is_dir() and (gold_paths(source) or not _is_saved(source)):
+        entries = ((gf.article, gf.where) for gf in map(parse_gold_file, gold_paths(source)))
+    elif source.exists():
+        from harness.corpus_datasets import gold_rows
+
+        entries = ((r.article, r.where) for r in gold_rows(source))
+    else:
+        raise InputError("no such gold folder or file", str(source))
     out: dict[str, GoldArticle] = {}
     seen: dict[str, str] = {}
-    for path in gold_paths(folder):
-        gf = parse_gold_file(path)
-        check_gold_file(gf, articles)
-        if gf.article.article_id in out:
-            raise InputError(
-                f"second gold file for article {gf.article.article_id}", str(path), gf.line_of("article_id")
-            )
-        for i, c in enumerate(gf.article.claims):
+    for g, where in entries:
+        check_gold(g, where, articles)
+        if g.article_id in out:
+            raise InputError(f"second gold for article {g.article_id}", *where("article_id"))
+        for i, c in enumerate(g.claims):
             if c.id in seen:
-                raise InputError(
-                    f"duplicate claim id {c.id!r} (first in {seen[c.id]})", str(path), gf.line_of("claims", i, "id")
-                )
-            seen[c.id] = str(path)
-        out[gf.article.article_id] = gf.article
+                raise InputError(f"duplicate claim id {c.id!r} (first in {seen[c.id]})", *where("claims", i, "id"))
+            seen[c.id] = where("claims", i, "id")[0]
+        out[g.article_id] = g
     return out
+
+
+def _is_saved(folder: Path) -> bool:
+    return any((folder / f).exists() for f in ("dataset_dict.json", "dataset_info.json"))
+
+
+def gold_source_hashes(source: Path) -> dict[str, str]:
+    """sha256 of the bytes of every file the gold was read from: YAML file names, the files of a saved dataset (by
+    path inside it), or the one data file's name. Provenance; pairing uses `gold_content_sha256`."""
+    source = Path(source)
+    if source.is_file():
+        return {source.name: sha256_bytes(source.read_bytes())}
+    if gold_paths(source) or not _is_saved(source):
+        return {p.name: sha256_bytes(p.read_bytes()) for p in gold_paths(source)}
+    files = sorted(p for p in source.rglob("*") if p.is_file())
+    return {p.relative_to(source).as_posix(): sha256_bytes(p.read_bytes()) for p in files}
+
+
+def _canonical(x: Any) -> Any:
+    if isinstance(x, Decimal):  # 3800000, 3.8E+6 and 3800000.0 are one value
+        return format(x.normalize(), "f")
+    if isinstance(x, dict):
+        return {k: _canonical(v) for k, v in x.items()}
+    if isinstance(x, list):
+        return [_canonical(v) for v in x]
+    return x
+
+
+def gold_content_sha256(gold: dict[str, GoldArticle]) -> dict[str, str]:
+    """Per article id, the sha256 of its gold's content as canonical JSON: the same for a YAML file and its export,
+    whatever the file format, key order, quoting or comments; different when any field of the gold differs."""
+    return {
+        aid: sha256_bytes(json.dumps(_canonical(g.model_dump()), sort_keys=True, ensure_ascii=False,
+                                     separators=(",", ":")).encode("utf-8"))
+        for aid, g in sorted(gold.items())
+    }  # fmt: skip
 
 
 def gold_stats(gold: dict[str, GoldArticle]) -> list[dict[str, str | int]]:
@@ -224,82 +284,18 @@ def gold_stats(gold: dict[str, GoldArticle]) -> list[dict[str, str | int]]:
     return rows
 
 
-def gold_to_rows(gold: dict[str, GoldArticle]) -> list[dict[str, object]]:
-    """One row per gold claim, in the column names predictions use too (values as exact decimal strings)."""
-    return [
-                {
-                    "article_id": aid,
-                    "claim_id": c.id,
-                    "text": c.statement,
-                    "evidence": [e.text for e in c.evidence],
-                    "evidence_start": [e.start for e in c.evidence],
-                    "figures": [
-                        {"raw": f.raw, "value": None if f.value is None else str(f.value), "unit": f.unit,
-                         "approx": f.approx, "qualifier": f.qualifier, "counted": f.counted}
-                        for f in c.figures
-                    ],
-                    "dates": [{"raw": d.raw, "value": d.value, "role": d.role} for d in c.dates],
-                    "speaker": c.speaker,
-                    "attribution_kind": c.attribution.kind,
-                    "cue": c.attribution.cue,
-                }
-        for aid, g in sorted(gold.items())
-        for c in g.claims
-    ]  # fmt: skip
-
-
-def export_gold(gold: dict[str, GoldArticle], articles: dict[str, Article], out: Path) -> None:
-    """Write the gold as a `datasets.DatasetDict` (splits `claims` and `articles`) that `load_from_disk` opens."""
-    from datasets import Dataset, DatasetDict  # heavy import, only for this verb
-
-    arts = [
-        {"article_id": a.article_id, "text": a.text, "sha256": a.sha256}
-        for a in articles.values()
-        if a.article_id in gold
-    ]
-    DatasetDict({"claims": Dataset.from_list(gold_to_rows(gold)), "articles": Dataset.from_list(arts)}).save_to_disk(
-        str(out)
-    )
-
-
-def load_articles_dataset(folder: Path) -> dict[str, Article]:
-    """Articles from a `datasets` dataset on disk (a Dataset, or a DatasetDict with an `articles` split)."""
-    from datasets import DatasetDict, load_from_disk
-
-    try:
-        ds = load_from_disk(str(folder))
-    except (FileNotFoundError, ValueError) as exc:
-        raise InputError(f"not a saved datasets dataset: {exc}", str(folder)) from None
-    if isinstance(ds, DatasetDict):  # the gold export's `articles` split, else `train`, else the first split
-        ds = ds["articles"] if "articles" in ds else ds["train"] if "train" in ds else next(iter(ds.values()))
-    missing = {"article_id", "text"} - set(ds.column_names)
-    if missing:
-        raise InputError(f"dataset lacks column(s) {', '.join(sorted(missing))}", str(folder))
-    out: dict[str, Article] = {}
-    for i, row in enumerate(ds):
-        aid, text = str(row["article_id"]), row["text"]
-        if isinstance(text, str) and len(text.encode("utf-8")) > MAX_ARTICLE_BYTES:
-            raise InputError(f"row {i}: article {aid} is larger than the cap of {MAX_ARTICLE_BYTES} bytes", str(folder))
-        if not isinstance(text, str) or not text.strip() or aid in out:
-            why = (
-                "duplicate article_id"
-                if aid in out
-                else "text is not a string"
-                if not isinstance(text, str)
-                else "empty article"
-            )
-            raise InputError(f"row {i}: {why}", str(folder))
-        out[aid] = Article(article_id=aid, text=text, sha256=sha256_bytes(text.encode("utf-8")))
-    return out
-
-
 def load_article_source(path: Path) -> dict[str, Article]:
-    """A folder of `.txt` files, or a `datasets` dataset saved with `save_to_disk` (columns article_id, text)."""
+    """A folder of `.txt` files, a `datasets` dataset saved with `save_to_disk`, or a JSON / JSON Lines / Parquet
+    file (columns article_id and text; a gold file of the export's schema is one)."""
+    from harness import corpus_datasets as cd
+
     path = Path(path)
     if not path.exists():
         raise InputError("no such folder of articles", str(path))
+    if path.is_file():
+        return cd.load_articles_file(path)
     if path.is_dir() and any(path.glob("*.txt")):
         return load_articles(path)
-    if (path / "dataset_info.json").exists() or (path / "dataset_dict.json").exists():
-        return load_articles_dataset(path)
+    if _is_saved(path):
+        return cd.load_articles_dataset(path)
     raise InputError("neither .txt articles nor a dataset saved with save_to_disk", str(path))

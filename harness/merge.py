@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import records as rec
-from harness.corpus import load_article_source, load_gold
+from harness.corpus import gold_source_hashes, gold_source_problem, load_article_source, load_gold
 from harness.errors import InputError
 from harness.extract.shard import MergeRef, ShardRef, corpus_hash, shard_of
 from harness.files import unwritable_dir
@@ -116,10 +116,9 @@ def _sources(runs: list[Run], articles_dir: Path | None, gold_dir: Path | None,
     gsrc = None
     if first.gold is not None:
         gsrc = Path(gold_dir or first.gold.source)
-        if not gsrc.is_dir():
-            raise InputError("no such gold folder (pass --gold)", str(gsrc))
-        now = rec.file_hashes(sorted(p for p in gsrc.iterdir() if p.suffix in (".yaml", ".yml")))
-        if now != first.gold.sha256:
+        if problem := gold_source_problem(gsrc):
+            raise InputError(f"{problem} (pass --gold)", str(gsrc))
+        if gold_source_hashes(gsrc) != first.gold.sha256:  # the very files: the merged record names them
             raise InputError("the gold differs from the gold the shards were scored on", str(gsrc))
         gold = load_gold(gsrc, loaded)
     return src, loaded, gsrc, gold
@@ -197,7 +196,7 @@ def merge_runs(paths: Iterable[Path], out_dir: Path = Path("reports/runs"), arti
         finished=max(r.finished for _, r in runs), duration_s=round(sum(r.duration_s for _, r in runs), 3),
         provenance=here, endpoint=first.endpoint, models=first.models, prompts=first.prompts,
         articles=rec.DataRef(source=src.as_posix(), sha256={a: art.sha256 for a, art in articles.items()}),
-        gold=rec.DataRef(source=gsrc.as_posix(), sha256=first.gold.sha256) if first.gold and gsrc else None,
+        gold=first.gold.model_copy(update={"source": gsrc.as_posix()}) if first.gold and gsrc else None,
         parameters=p.model_copy(update={"offline": all(r.parameters.offline for _, r in runs),
                                         "concurrency": max(r.parameters.concurrency for _, r in runs)}),
         cache=rec.CacheCounts(**{k: sum(getattr(c, k) for c in caches) for k in rec.CacheCounts.model_fields}),

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from harness import records as rec
-from harness.corpus import gold_folder_problem, load_article_source, load_gold
+from harness.corpus import gold_source_problem, load_article_source, load_gold
 from harness.errors import EXIT_FAILED, EXIT_OK, InputError
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR, ResponseCache, ResponseStore, Usage
 from harness.extract.prompts import Prompt, resolve_prompts
@@ -36,6 +36,7 @@ from harness.extract.runner import (
 )  # fmt: skip
 from harness.extract.shard import Shard, ShardRef, take
 from harness.files import unwritable_dir
+from harness.records.run import gold_ref
 from harness.schema import Article, GoldArticle
 
 if TYPE_CHECKING:
@@ -146,7 +147,7 @@ def _load_gold(cfg: RunConfig, articles: dict[str, Article]) -> tuple[dict[str, 
         return {}, None
     if cfg.gold is None and not folder.is_dir():
         return {}, None
-    if cfg.gold is not None and (why := gold_folder_problem(folder)):  # named on purpose: it must hold gold
+    if cfg.gold is not None and (why := gold_source_problem(folder)):  # named on purpose: it must hold gold
         raise InputError(why, str(folder))
     return load_gold(folder, articles), folder
 
@@ -351,8 +352,7 @@ def execute_run(
         models=ep.models, prompts=[rec.PromptRef(**p.ref()) for p in prompts],
         articles=rec.DataRef(source=Path(cfg.articles or cfg.seeds).as_posix(),
                              sha256={a.article_id: a.sha256 for a in articles.values()}),
-        gold=rec.DataRef(source=gold_dir.as_posix(), sha256=rec.file_hashes(
-            sorted(p for p in gold_dir.iterdir() if p.suffix in (".yaml", ".yml")))) if gold_dir else None,
+        gold=gold_ref(gold_dir, gold) if gold_dir else None,
         parameters=rec.RunParameters(
             generation=cfg.generation, repeats=cfg.repeats,
             concurrency=cfg.concurrency or (1 if ep.kind == "local" else 8), offline=cfg.offline,

@@ -15,6 +15,11 @@ from harness.errors import EXIT_INPUT, InputError
 
 T = TypeVar("T")
 
+GOLD_HELP = ("The gold: a folder of <article_id>.yaml files, a `harness gold export` folder, or a .json, .jsonl or "
+             ".parquet file of its schema (see `harness gold export --help`).")  # fmt: skip
+ARTICLES_HELP = ("a folder of .txt files, a `datasets` save_to_disk folder, or a .json, .jsonl or .parquet file "
+                 "(columns article_id and text; a gold file of the export's schema is one).")  # fmt: skip
+
 # Config fields whose command-line option is not `--<field-name>`.
 _FLAGS = {"out_dir": "--out", "only": "--article", "prompts": "--prompt", "models": "--model"}
 

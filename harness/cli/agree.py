@@ -7,13 +7,13 @@ from pathlib import Path
 
 import typer
 
-from harness.cli._common import at_least, run_guarded
+from harness.cli._common import ARTICLES_HELP, GOLD_HELP, at_least, run_guarded
 
 
 def agree(
-    gold_a: Path = typer.Argument(..., help="The reference annotation: a folder of gold YAML files."),
-    gold_b: Path = typer.Argument(..., help="The other annotation of (some of) the same articles."),
-    seeds: Path = typer.Option(Path("seeds"), "--seeds", help="Folder of the articles (<article_id>.txt)."),
+    gold_a: Path = typer.Argument(..., help="The reference annotation. " + GOLD_HELP),
+    gold_b: Path = typer.Argument(..., help="The other annotation of (some of) the same articles, in any such form."),
+    seeds: Path = typer.Option(Path("seeds"), "--seeds", help="The articles: " + ARTICLES_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the agreement per field (and both reports) as JSON."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples (at least 1)."),
@@ -32,7 +32,7 @@ def agree(
     def _do() -> Agreement:
         at_least("--seed", seed, 0)
         at_least("--n-boot", n_boot, 1)
-        articles = corpus.load_articles(seeds)
+        articles = corpus.load_article_source(seeds)
         a, b = corpus.load_gold(gold_a, articles), corpus.load_gold(gold_b, articles)
         if not set(a) & set(b):
             raise InputError(f"no article is annotated in both {gold_a.as_posix()} and {gold_b.as_posix()}")

@@ -18,7 +18,7 @@ def merge(
     articles: Path | None = typer.Option(
         None, "--articles", help="The articles (default: the source the shards recorded, e.g. seeds)."
     ),
-    gold: Path | None = typer.Option(None, "--gold", help="The gold (default: the folder the shards recorded)."),
+    gold: Path | None = typer.Option(None, "--gold", help="The gold (default: the source the shards recorded)."),
     allow_partial: bool = typer.Option(
         False, "--allow-partial", help="Merge even with shards missing; the record is marked partial."
     ),

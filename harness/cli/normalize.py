@@ -11,7 +11,7 @@ from pathlib import Path
 
 import typer
 
-from harness.cli._common import run_guarded
+from harness.cli._common import GOLD_HELP, run_guarded
 from harness.errors import InputError
 
 KINDS = ("figure", "date", "speaker")
@@ -88,7 +88,7 @@ def normalize(
     article: str | None = typer.Option(
         None, "--article", help="Article id: its gold speakers (speaker) and its gold publication date (date)."
     ),
-    gold: Path = typer.Option(Path("gold"), "--gold", help="Folder of gold YAML files, one per article."),
+    gold: Path = typer.Option(Path("gold"), "--gold", help=GOLD_HELP),
     seeds: Path = typer.Option(Path("seeds"), "--seeds", help="Folder of the articles (<article_id>.txt)."),
 ) -> None:
     """Print one slot normalised as the scorer reads it, as one JSON object. Unreadable text gives value null."""

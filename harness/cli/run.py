@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from harness.cli._common import option_error, printing_guarded, run_guarded
+from harness.cli._common import ARTICLES_HELP, GOLD_HELP, option_error, printing_guarded, run_guarded
 from harness.errors import InputError
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR
 
@@ -26,7 +26,7 @@ MODEL = typer.Option(
 ARTICLES = typer.Option(
     None,
     "--articles",
-    help="Other articles: a folder of .txt files or a `datasets` save_to_disk folder (article_id, text).",
+    help="Other articles: " + ARTICLES_HELP,
 )
 SEEDS = typer.Option(Path("seeds"), "--seeds", help="Folder of the articles (<article_id>.txt).")
 PROMPTS_DIR = typer.Option(Path("prompts"), "--prompts-dir", help="Folder of prompt YAML files.")
@@ -112,7 +112,7 @@ def run(
     seeds: Path = SEEDS,
     article: list[str] = typer.Option(None, "--article", help="Run only this article id; repeatable."),
     gold: Path | None = typer.Option(
-        None, "--gold", help="Gold folder (default: gold/ when the articles are the seeds)."
+        None, "--gold", help=GOLD_HELP + " Default: gold/ when the articles are the seeds."
     ),
     prompts_dir: Path = PROMPTS_DIR,
     base_url: str | None = BASE_URL,

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from harness.cli._common import at_least, run_guarded
+from harness.cli._common import ARTICLES_HELP, GOLD_HELP, at_least, run_guarded
 
 if TYPE_CHECKING:  # the scoring core (numpy, scipy) is imported when a verb runs, not when the command starts
     from rich.table import Table
@@ -37,8 +37,8 @@ def score_table(report: ScoreReport, title: str = "Scores") -> Table:
 
 def score(
     predictions: Path = typer.Option(..., "--predictions", help="JSONL, one predicted claim per line."),
-    gold: Path = typer.Option(Path("gold"), "--gold"),
-    seeds: Path = typer.Option(Path("seeds"), "--seeds"),
+    gold: Path = typer.Option(Path("gold"), "--gold", help=GOLD_HELP),
+    seeds: Path = typer.Option(Path("seeds"), "--seeds", help="The articles: " + ARTICLES_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the full score object as JSON."),
     seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap; same inputs and seed, same output."),
     n_boot: int = typer.Option(1000, "--n-boot", help="Bootstrap resamples (at least 1)."),
@@ -57,7 +57,7 @@ def score(
     def _do() -> ScoreReport:
         at_least("--seed", seed, 0)
         at_least("--n-boot", n_boot, 1)
-        articles = corpus.load_articles(seeds)
+        articles = corpus.load_article_source(seeds)
         g = corpus.load_gold(gold, articles)
         preds = read_predictions(predictions)
         if not preds:

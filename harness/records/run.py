@@ -17,12 +17,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
+from harness.corpus import gold_content_sha256, gold_source_hashes
 from harness.errors import InputError
 from harness.extract.cache import Usage
 from harness.extract.provider import GenParams
 from harness.extract.runner import SampleResult
 from harness.extract.shard import MergeRef, ShardRef
 from harness.files import atomic_write_text
+from harness.schema import GoldArticle
 from harness.score.model import ScoreReport
 
 RECORD_VERSION = 1
@@ -53,10 +55,12 @@ class PromptRef(BaseModel):
 
 
 class DataRef(BaseModel):
-    """Where articles (or gold) came from and the sha256 of each item."""
+    """Where articles (or gold) came from and the sha256 of each item (for gold: of each file read, and of each
+    article's gold content, which is the same for a YAML folder and its `harness gold export`)."""
 
     source: str
     sha256: dict[str, str] = {}
+    content_sha256: dict[str, str] | None = None  # gold only: article id -> sha256 of its canonical gold content
 
 
 class RunParameters(BaseModel):
@@ -157,6 +161,12 @@ def provenance(cwd: Path | None = None) -> Provenance:
 
 def file_hashes(paths: list[Path]) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+
+
+def gold_ref(source: Path, gold: dict[str, GoldArticle]) -> DataRef:
+    """What a record keeps of its gold: the source, the sha256 of each file read and of each article's gold."""
+    return DataRef(source=Path(source).as_posix(), sha256=gold_source_hashes(source),
+                   content_sha256=gold_content_sha256(gold))  # fmt: skip
 
 
 def write_run(record: RunRecord, out_dir: Path) -> Path:

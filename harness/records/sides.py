@@ -49,6 +49,7 @@ class Side(BaseModel):
     endpoint: str | None = None
     articles: dict[str, str]  # article id -> sha256 of the text scored
     gold_sha256: dict[str, str] | None = None  # gold file name -> sha256
+    gold_content: dict[str, str] | None = None  # article id -> sha256 of its gold content (any file format)
     report: ScoreReport
     variant: VariantOf | None = Field(default=None, exclude=True)  # never written into a baseline
 
@@ -82,6 +83,7 @@ def side_of(record: RunRecord, entry: ScoreEntry) -> Side:
         run_id=record.run_id, prompt=entry.prompt, prompt_sha256=prompt_sha, model=entry.model, repeat=entry.repeat,
         endpoint=record.endpoint.identity, articles={a: record.articles.sha256.get(a, "") for a in entry.articles},
         gold_sha256=dict(record.gold.sha256) if record.gold else None, report=ScoreReport.model_validate(entry.report),
+        gold_content=dict(record.gold.content_sha256) if record.gold and record.gold.content_sha256 else None,
     )  # fmt: skip
 
 
@@ -103,7 +105,8 @@ def gold_mismatch(a: Side, b: Side) -> str | None:
     changed = sorted(k for k in a.articles if a.articles[k] and b.articles[k] and a.articles[k] != b.articles[k])
     if changed:
         return f"article texts differ ({', '.join(changed)})"
-    if a.gold_sha256 is not None and b.gold_sha256 is not None and a.gold_sha256 != b.gold_sha256:
+    same_content = a.gold_content is not None and a.gold_content == b.gold_content  # a YAML gold and its export
+    if a.gold_sha256 is not None and b.gold_sha256 is not None and a.gold_sha256 != b.gold_sha256 and not same_content:
         names = sorted(
             k for k in set(a.gold_sha256) | set(b.gold_sha256) if a.gold_sha256.get(k) != b.gold_sha256.get(k)
         )

@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.corpus import load_article_source, load_gold
+from harness.corpus import gold_content_sha256, gold_source_hashes, load_article_source, load_gold
 from harness.errors import InputError
 from harness.records import RunRecord, ScoreEntry, entry_report
 from harness.records.run import SampleResult
@@ -82,8 +82,9 @@ def load_sources(record: RunRecord, articles_dir: Path | None = None, gold_dir: 
         except InputError as exc:
             notes.append(f"gold not available ({exc.one_line()}): no noise check, no gold evidence")
         if gold and record.gold:
-            now = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(gsrc.glob("*.y*ml"))}
-            if now != record.gold.sha256:
+            was = record.gold.content_sha256
+            now = gold_content_sha256(gold) if was is not None else gold_source_hashes(gsrc)
+            if now != (was if was is not None else record.gold.sha256):
                 notes.append(f"gold in {gsrc.as_posix()} changed since the run: scores are the run's, the gold "
                              "evidence and noise shown are today's")  # fmt: skip
     return articles, gold, notes
