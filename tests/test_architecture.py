@@ -22,7 +22,7 @@ LAYERS = (
     ("records",),
     ("report",),
     ("pipeline", "merge", "dry_run"),
-    ("cli", "__main__"),
+    ("cli", "__main__", "pytest_plugin"),
 )
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}
 MAX_LINES = 400
@@ -76,6 +76,7 @@ def test_data_flows_one_way():
         ("score", {"corpus", "predictions", "extract", "records", "report", "pipeline", "cli", "files"}),
         ("normalize", {"corpus", "predictions", "extract", "score", "records", "report", "pipeline", "cli", "files"}),
         ("report", {"extract", "pipeline", "cli"}),
+        ("pytest_plugin", {"cli"}),
     ],
 )
 def test_inner_layers_stay_inner(layer, forbidden):
