@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from harness.extract.cache import ResponseCache
 from harness.extract.estimate import DryRun, estimate_run, stored_completions
 from harness.extract.runner import cached_results
 from harness.extract.tokens import TokenCounter, embedded_counter, tiktoken_counter
@@ -17,7 +16,7 @@ def dry_run(cfg: RunConfig, prices: dict[str, Price] | None = None) -> DryRun:
     model's tokenizer for the embedded model, else by tiktoken or characters/4 (see harness.extract.tokens)."""
     plan = plan_run(cfg)
     ep, cfg = plan.endpoint, plan.cfg
-    cache: ResponseCache = open_cache(cfg)
+    cache = open_cache(cfg)
     found, entries = cached_results([] if ep.rules else plan.samples, cache)
     embedded = ep.kind == "local" and not ep.rules
     local: TokenCounter | None = None

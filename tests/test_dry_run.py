@@ -78,6 +78,20 @@ def test_cached_and_to_send_counts_follow_the_cache_a_real_run_filled(tmp_path, 
     assert any("--offline: a real run would stop" in n for n in offline["notes"])
 
 
+def test_samples_that_share_a_key_are_one_request(tmp_path, server):
+    """Two articles with the same text make the same request: a run asks it once, so the dry run counts it once."""
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    text = (ROOT / "seeds" / f"{A001}.txt").read_text(encoding="utf-8")
+    for name in ("a", "b"):
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    est = dry_json(tmp_path, server, "--model", "fake-model", "--articles", str(folder))
+    (group,) = est["groups"]
+    assert [s["answered_by"] for s in est["samples"]] == ["request", "same key"]
+    assert group["requests"] == 1 and group["prompt_tokens"] == est["samples"][0]["prompt_tokens"] > 0
+    assert est["samples"][1]["prompt_tokens"] is None
+
+
 @pytest.mark.parametrize("mode", ["json", "tools"])
 def test_the_counted_body_is_the_body_the_endpoint_receives(tmp_path, server, mode):
     """The dry run counts the request instructor really sends: in JSON mode the schema joins the system message, in

@@ -108,10 +108,11 @@ def stored_completions(cache: ResponseCache) -> dict[tuple[str, str], list[int]]
     return out
 
 
-def _answered(samples: list[Sample], rules: bool, hits: dict[str, str]) -> list[SampleEstimate]:
+def _answered(samples: list[Sample], rules: bool, hit_layers: dict[str, str]) -> list[SampleEstimate]:
     out, asked = [], set()
     for s in samples:
-        how: Answered = "rules" if rules else hits.get(s.key, "request")  # type: ignore[assignment]
+        layer = hit_layers.get(s.key)
+        how: Answered = "rules" if rules else "local" if layer == "local" else "recorded" if layer else "request"
         if how == "request":
             how = "same key" if s.key in asked else how
             asked.add(s.key)
@@ -142,7 +143,7 @@ def estimate_run(
     bodies = dict(zip(sending, request_bodies(params, list(sending.values())), strict=True)) if sending else {}
     counters: dict[str, TokenCounter] = {}
     for r in rows:
-        if r.key in bodies:
+        if r.answered_by == "request":  # a sample with the same key as an earlier one is not sent again
             if r.model not in counters:
                 counters[r.model] = counter_for(r.model)
             r.prompt_tokens = counters[r.model].count(bodies[r.key])
