@@ -11,8 +11,9 @@ into a temporary cache that is removed after reading: no hub access, nothing lef
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
-from collections.abc import Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,11 @@ LOADERS = {".json": "json", ".jsonl": "json", ".parquet": "parquet"}  # file suf
 FORMATS = ("disk", "json", "parquet")  # `harness gold export --format`
 ARTICLE_COLUMNS = ("article_id", "sha256", "published", "speakers", "noise")
 FILE_COLUMNS = ("article_id", "text", "sha256", "published", "speakers", "noise", "claims")  # a single-file gold
+SCALAR_COLUMNS = ("article_id", "text", "sha256", "published")
 CLAIM_COLUMNS = ("claim_id", "text", "evidence", "evidence_start", "figures", "dates", "speaker", "attribution_kind",
                  "cue")  # fmt: skip
 # GoldClaim's field path -> the column it is read from (for errors in the data's own words)
 _COLUMN_OF = {"id": "claim_id", "statement": "text", "attribution": "", "kind": "attribution_kind"}
-
-Where = Callable[..., tuple[str, int | None]]
 
 
 def _datasets() -> Any:
@@ -76,12 +76,35 @@ def read_file_rows(path: Path, what: str) -> tuple[list[str] | None, list[dict[s
     datasets = _datasets()
     loader = LOADERS[path.suffix.lower()]
     features = datasets.Features({c: datasets.Json() for c in FILE_COLUMNS}) if loader == "json" else None
-    with tempfile.TemporaryDirectory(prefix="harness-datasets-") as cache:  # removed with what `datasets` put there
+    with tempfile.TemporaryDirectory(prefix="harness-datasets-") as cache, _quiet(datasets):  # removed after reading
         try:
             ds = datasets.load_dataset(loader, data_files=str(path), features=features, cache_dir=cache, split="train")
         except Exception as exc:  # the loaders raise many kinds (arrow, json, generation errors): one line each
             raise InputError(f"not readable as {what}: {_why(exc, datasets, path, cache)}", str(path)) from None
-        return (None if features else list(ds.column_names)), ds.to_list()
+        if features is None:
+            return list(ds.column_names), ds.to_list()
+        rows = ds.to_list()
+        for c in SCALAR_COLUMNS:  # read from storage: the Json feature would decode the string "2024" as a number
+            for row, raw in zip(rows, ds.data.column(c).to_pylist(), strict=True):
+                row[c] = _json_scalar(raw)
+        return None, rows
+
+
+def _json_scalar(raw: str | None) -> str | None:
+    """A top-level string as the JSON file has it, from the `Json` feature's storage, which keeps a string that
+    parses as JSON ("2024") as it is and stores any other value as its JSON text. A value that is wholly a JSON
+    string literal ('"x"') reads as its content (x): the storage does not tell the two apart."""
+    from datasets.utils.json import ujson_loads
+
+    if raw is None:
+        return None
+    value = ujson_loads(raw)
+    if isinstance(value, str):
+        try:
+            ujson_loads(value)
+        except ValueError:
+            return value  # a string that is not JSON, stored as its JSON
+    return raw
 
 
 def _why(exc: Exception, datasets: Any, path: Path, cache: str) -> str:
@@ -100,10 +123,22 @@ def _why(exc: Exception, datasets: Any, path: Path, cache: str) -> str:
     return lines[0][:200]
 
 
+@contextlib.contextmanager
+def _quiet(datasets: Any) -> Iterator[None]:
+    """No log lines from `datasets` while it reads (it logs a bad file before raising): the error is ours, one line."""
+    level = datasets.logging.get_verbosity()
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL + 10)
+    try:
+        yield
+    finally:
+        datasets.logging.set_verbosity(level)
+
+
 def _read_saved(folder: Path) -> Any:
     datasets = _datasets()
     try:
-        return datasets.load_from_disk(str(folder))
+        with _quiet(datasets):
+            return datasets.load_from_disk(str(folder))
     except (FileNotFoundError, ValueError, OSError) as exc:
         raise InputError(f"not a saved `datasets` dataset: {exc}", str(folder)) from None
 
