@@ -143,6 +143,8 @@ def test_options(harness_eval):
 def test_default_out_is_the_tests_tmp_path(harness_eval, tmp_path):
     evaluation = harness_eval()
     assert evaluation.record_path.parent.parent == tmp_path / "harness-runs"
+    result = evaluation.assert_no_regression()  # harness_baseline and harness_threshold from the ini file
+    assert result.baseline_run == "20250101T000000Z-gold00" and result.threshold == 0.99
 
 def test_a_miss_offline_fails_naming_the_sample(harness_eval):
     harness_eval(model="not-recorded")
@@ -150,8 +152,8 @@ def test_a_miss_offline_fails_naming_the_sample(harness_eval):
 
 
 def test_options_and_a_readable_miss(project):
-    """--harness-baseline, --harness-threshold, --harness-out; the default output under tmp_path; a sample with no
-    recorded answer fails the test with the run's one-line error."""
+    """--harness-baseline, --harness-threshold, --harness-out; the same from the ini file, and the default output
+    under tmp_path; a sample with no recorded answer fails the test with the run's one-line error."""
     _perfect_baseline(project.path, project.path / "perfect.json")
     project.makepyfile(test_inner=INNER.replace("FIGURES_F1", repr(known("figures"))))
     args = ("-p", "no:cacheprovider", "--harness-baseline", "perfect.json", "--harness-threshold", "0.99")
@@ -159,6 +161,7 @@ def test_options_and_a_readable_miss(project):
                                "test_inner.py::test_a_miss_offline_fails_naming_the_sample")  # fmt: skip
     result.assert_outcomes(passed=1, failed=1)
     result.stdout.fnmatch_lines(["*harness_eval: --offline: no cached answer for prompt=guided model=not-recorded*"])
-    result = project.runpytest(*args, "test_inner.py::test_default_out_is_the_tests_tmp_path")
+    project.makeini("[pytest]\nharness_baseline = perfect.json\nharness_threshold = 0.99\n")
+    result = project.runpytest("-p", "no:cacheprovider", "test_inner.py::test_default_out_is_the_tests_tmp_path")
     result.assert_outcomes(passed=1)
     assert not (project.path / "harness-runs").exists() and (project.path / "runs-here").is_dir()
