@@ -31,7 +31,6 @@ PATHS = {
     "recorded": ("reports/recorded", "read-only recorded answers, consulted after the cache"),
 }
 TMP_OUT = "the test's tmp_path/harness-runs"
-DEFAULT_THRESHOLD = "0.05"  # as harness.score.gate.DEFAULT_THRESHOLD (not imported here: plugin import stays light)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -55,7 +54,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         dest="harness_threshold",
         metavar="F1",
-        help=f"F1 fall that may count as a regression (ini harness_threshold, default {DEFAULT_THRESHOLD})",
+        help="F1 fall that may count as a regression (ini harness_threshold, default that of `harness gate`: 0.05)",
     )
     parser.addini("harness_offline", "harness_eval answers only from the cache and recorded answers", "bool", True)
     parser.addini("harness_threshold", "F1 fall that may count as a regression", "string", "")
@@ -91,7 +90,11 @@ def _given(config: pytest.Config, value: str | Path) -> Path:
 
 
 def _threshold(config: pytest.Config) -> float:
-    value = config.getoption("harness_threshold") or config.getini("harness_threshold") or DEFAULT_THRESHOLD
+    value = config.getoption("harness_threshold") or config.getini("harness_threshold")
+    if not value:
+        from harness.score.gate import DEFAULT_THRESHOLD  # imported when asked: plugin import stays light
+
+        return DEFAULT_THRESHOLD
     try:
         return float(value)
     except ValueError:
