@@ -73,7 +73,8 @@ def export(
              that article's claims in the claims columns (without article_id)
     parquet  the same rows as one Parquet file
 
-    Figure values are exact decimal strings; evidence[i] starts at character evidence_start[i] of the text.
+    Figure values are exact decimal strings; each evidence span starts at the character offset in the text that
+    the same position of evidence_start gives.
     """
     from harness import corpus_datasets
     from harness.errors import InputError
