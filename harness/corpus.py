@@ -230,6 +230,29 @@ def load_gold(source: Path, articles: dict[str, Article]) -> dict[str, GoldArtic
     return out
 
 
+SECOND_ANNOTATION = "second"  # <gold folder>/second/: another annotator's gold for some of the articles
+
+
+def load_second_annotation(
+    gold_source: Path | None, articles: dict[str, Article]
+) -> tuple[dict[str, GoldArticle], Path | None]:
+    """The second annotation beside a gold folder (`<gold>/second/`) for the human ceiling: its files of the given
+    articles, checked like any gold (a run of some articles — `--article`, `--shard` — leaves the others out);
+    ({}, None) when the gold is not a folder or has none. `harness gold check --gold <gold>/second` checks it all."""
+    folder = Path(gold_source) / SECOND_ANNOTATION if gold_source is not None else None
+    if folder is None or not folder.is_dir() or not gold_paths(folder):
+        return {}, None
+    out: dict[str, GoldArticle] = {}
+    for gf in map(parse_gold_file, gold_paths(folder)):
+        if gf.article.article_id not in articles:
+            continue
+        check_gold(gf.article, gf.where, articles)
+        if gf.article.article_id in out:
+            raise InputError(f"second gold for article {gf.article.article_id}", *gf.where("article_id"))
+        out[gf.article.article_id] = gf.article
+    return out, folder
+
+
 def _is_saved(folder: Path) -> bool:
     return any((folder / f).exists() for f in ("dataset_dict.json", "dataset_info.json"))
 

@@ -10,11 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from harness import records as rec
-from harness.corpus import gold_source_hashes, gold_source_problem, load_article_source, load_gold
+from harness.corpus import (
+    gold_source_hashes,
+    gold_source_problem,
+    load_article_source,
+    load_gold,
+    load_second_annotation,
+)
 from harness.errors import InputError
 from harness.extract.shard import MergeRef, ShardRef, corpus_hash, shard_of
 from harness.files import unwritable_dir
-from harness.pipeline import RunResult, score_results, summarize
+from harness.pipeline import RunResult, human_ceiling_of, score_results, summarize
 from harness.schema import Article, GoldArticle
 
 Run = tuple[Path, rec.RunRecord]
@@ -172,6 +178,8 @@ def merge_runs(paths: Iterable[Path], out_dir: Path = Path("reports/runs"), arti
     )  # the order of the run unsplit: prompt x model x article x repeat
     p = first.parameters
     scores, score_notes = score_results(gold, articles, samples, seed=p.score_seed, n_boot=p.n_boot)
+    second, second_dir = load_second_annotation(gsrc, articles) if gold and gsrc else ({}, None)
+    ceiling = human_ceiling_of(gold, second, second_dir, articles, samples, seed=p.score_seed, n_boot=p.n_boot)
     assert first.shard is not None
     if not merged.partial and corpus_hash(articles) != first.shard.corpus_sha256:
         raise InputError("the shards' articles do not make up the articles they were split from", _name(runs[0][0]))
@@ -201,7 +209,7 @@ def merge_runs(paths: Iterable[Path], out_dir: Path = Path("reports/runs"), arti
                                         "concurrency": max(r.parameters.concurrency for _, r in runs)}),
         cache=rec.CacheCounts(**{k: sum(getattr(c, k) for c in caches) for k in rec.CacheCounts.model_fields}),
         summary=summarize(samples, p.max_failure_rate, lost), samples=samples, scores=scores, notes=notes,
-        merged=merged,
+        merged=merged, ceiling=ceiling,
     )  # fmt: skip
     path = rec.write_run(record, out_dir)
     return RunResult(record, path, record.summary.exit_code)

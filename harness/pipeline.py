@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from harness import records as rec
-from harness.corpus import gold_source_problem, load_article_source, load_gold
+from harness.corpus import gold_source_problem, load_article_source, load_gold, load_second_annotation
 from harness.errors import EXIT_FAILED, EXIT_OK, InputError
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR, ResponseCache, ResponseStore, Usage
 from harness.extract.prompts import Prompt, resolve_prompts
@@ -247,6 +247,18 @@ def score_results(gold: dict[str, GoldArticle], articles: dict[str, Article], re
     return out, []
 
 
+def human_ceiling_of(gold: dict[str, GoldArticle], second: dict[str, GoldArticle], second_dir: Path | None,
+                     articles: dict[str, Article], results: list[SampleResult], *, seed: int, n_boot: int):  # fmt: skip
+    """The second annotation's agreement with the gold beside each entry's F1 on the same articles, or None."""
+    if not second or second_dir is None:
+        return None
+    from harness.score.ceiling import claims_by_entry, human_ceiling
+
+    texts = {a: art.text for a, art in articles.items()}
+    entries = claims_by_entry(r for r in results if r.article_id in second)
+    return human_ceiling(gold, second, texts, entries, second_dir.as_posix(), seed=seed, n_boot=n_boot)
+
+
 def summarize(results: list[SampleResult], max_failure_rate: float, lost: int = 0) -> rec.Summary:
     """Failures, tokens and the verdict of a run's samples; `lost`: answers paid for that the cache could not keep,
     which fail the run too (a re-run would pay for them again)."""
@@ -314,6 +326,7 @@ def execute_run(
     started = rec.utc_now()
     t0 = time.perf_counter()
     cfg, articles, gold, gold_dir, shard, prompts, ep, samples = plan_run(cfg)
+    second, second_dir = load_second_annotation(gold_dir, articles) if gold and gold_dir else ({}, None)
     _check_output_places(cfg, writes_cache=not (cfg.offline or ep.rules))
     by_rules = _answer_by_rules(samples, on_result) if ep.rules else {}
     asked = [s for s in samples if s.key not in by_rules]  # the samples a model answers (cache, then endpoint)
@@ -339,6 +352,7 @@ def execute_run(
 
     results = [_labelled(by_rules.get(s.key) or found.get(s.key) or requested[s.key], s) for s in samples]
     scores, notes = score_results(gold, articles, results, seed=cfg.score_seed, n_boot=cfg.n_boot)
+    ceiling = human_ceiling_of(gold, second, second_dir, articles, results, seed=cfg.score_seed, n_boot=cfg.n_boot)
     summary = summarize(results, cfg.max_failure_rate, len(stats.write_errors))
     exit_code = summary.exit_code
     fingerprint = "|".join(
@@ -362,7 +376,7 @@ def execute_run(
             hits_recorded=sum(1 for r in found.values() if r.source == "recorded"),
             misses=len({s.key for s in missing}), requests=stats.requests, attempts=stats.attempts,
             written=stats.written),
-        summary=summary, samples=results, scores=scores, shard=shard,
+        summary=summary, samples=results, scores=scores, shard=shard, ceiling=ceiling,
         notes=([shard.note(len(articles))] if shard else []) + notes
         + ([] if gold else ["no gold for these articles: extraction only, no scores"])
         + [f"cache entry not written: {e}" for e in stats.write_errors]

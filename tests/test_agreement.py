@@ -59,3 +59,18 @@ def test_annotations_of_different_articles_are_refused(tmp_path):
     shutil.copy(ROOT / "gold" / "000_5c7c061acdd0991c.yaml", b)
     r = cli("agree", str(a), str(b))
     assert r.returncode == 2 and r.stderr.startswith("error: no article is annotated in both"), r.stderr
+
+
+def test_the_committed_second_annotation_agrees_as_disagreements_md_says():
+    """gold/second/DISAGREEMENTS.md: the blind annotation of 002 and 003 agrees with the gold on every field.
+    By hand: A holds 7 + 8 = 15 figures, 3 + 5 = 8 dates, 9 + 9 = 18 attributed claims, 10 + 11 = 21 claims on
+    the two articles; B has each of them with the same value, role or speaker and nothing more -> P = R = F1 = 1."""
+    r = cli("agree", "gold", "gold/second", "--json", "--n-boot", "50")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["articles"] == ["002_61bc8efce56588cd", "003_c50be10e8d192006"]
+    counts = {f: out["a_reference"][f]["counts"] for f in ("figures", "dates", "attribution", "claims")}
+    assert {f: c["correct"] for f, c in counts.items()} == {"figures": 15, "dates": 8, "attribution": 18, "claims": 21}
+    assert all(c[k] == 0 for c in counts.values() for k in ("partial", "incorrect", "missing", "spurious"))
+    for name, f in _fields(r.stdout).items():
+        assert (f["f1"], f["f1_reverse"]) == (1, 1), name

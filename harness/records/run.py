@@ -25,6 +25,7 @@ from harness.extract.runner import SampleResult
 from harness.extract.shard import MergeRef, ShardRef
 from harness.files import atomic_write_text
 from harness.schema import GoldArticle
+from harness.score.ceiling import HumanCeiling
 from harness.score.model import ScoreReport
 
 RECORD_VERSION = 1
@@ -123,6 +124,7 @@ class RunRecord(BaseModel):
     notes: list[str] = []
     shard: ShardRef | None = None  # a run of one shard (`harness run --shard I/N`)
     merged: MergeRef | None = None  # shards joined by `harness merge`
+    ceiling: HumanCeiling | None = None  # a second annotation's agreement beside the entries' F1 (<gold>/second/)
 
 
 def utc_now() -> datetime:

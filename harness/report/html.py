@@ -17,7 +17,7 @@ from harness.report.charts import f1_chart
 from harness.report.context import ReportContext, load_sources, report_context
 from harness.report.drilldown import drilldown
 from harness.report.markdown import render_markdown
-from harness.report.view import REPEATS_NOTE, SCORES_NOTE, f2, report_view
+from harness.report.view import REPEATS_NOTE, SCORES_NOTE, ceiling_note, f2, report_view
 from harness.score.taxonomy import describe
 from harness.score.vocabulary import OUTCOME_LABELS
 
@@ -48,7 +48,13 @@ def render_html(ctx: ReportContext) -> str:
         environment()
         .get_template("report.html.j2")
         .render(
-            ctx=ctx, record=ctx.record, entries=entries, report=view, scores_note=SCORES_NOTE, repeats_note=REPEATS_NOTE
+            ctx=ctx,
+            record=ctx.record,
+            entries=entries,
+            report=view,
+            scores_note=SCORES_NOTE,
+            repeats_note=REPEATS_NOTE,
+            ceiling_note=ceiling_note(ctx.record.ceiling) if ctx.record.ceiling else "",
         )
     )
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 from harness.report.context import ReportContext
-from harness.report.view import REPEATS_NOTE, SCORES_NOTE, Cell, ReportView, Table, report_view
+from harness.report.view import REPEATS_NOTE, SCORES_NOTE, Cell, ReportView, Table, ceiling_note, report_view
 
 # The signs of CommonMark/GFM inline syntax and table cells get a backslash ("_" only where it could open or close
 # emphasis, not inside a word like an article id; "]" where a link, image or link definition would follow, so an
@@ -90,6 +90,9 @@ def _scores(view: ReportView) -> list[str]:
         return [*out, "No scores: the run has no gold for its articles.", ""]
     for label, scores, _ in scored:
         out += [f"### {md_cell(label)}", "", *md_table(scores), ""]
+    if view.ceiling is not None and view.ctx.record.ceiling is not None:
+        note = md_cell(ceiling_note(view.ctx.record.ceiling))
+        out += ["### Human ceiling", "", note, "", *md_table(view.ceiling), ""]
     if view.repeats:
         out += ["### Repeats: model sampling vs item sampling", "", REPEATS_NOTE, ""]
         for t in view.repeats:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.report.context import EntryView, ReportContext
+from harness.score.ceiling import HumanCeiling
 from harness.score.model import ScoreReport
 from harness.score.repeats import repeat_fields
 from harness.score.taxonomy import Taxonomy, describe
@@ -104,6 +105,7 @@ class ReportView:
     failed_samples: Table
     cost: Table
     repeats: list[Table] = field(default_factory=list)
+    ceiling: Table | None = None
 
 
 def f3(x: float | None) -> str:
@@ -176,6 +178,36 @@ def repeats_tables(ctx: ReportContext) -> list[Table]:
         label = f"{prompt} · {model} · {len(reports)} repeats"
         out.append(Table("repeats", cols, rows, data={"entry": label}))
     return out
+
+
+def ceiling_note(c: HumanCeiling) -> str:
+    """What the human-ceiling table compares, in plain text for both formats."""
+    return (f"A second annotation ({c.second}) of {len(c.articles)} of the run's articles ({', '.join(c.articles)}), "
+            "scored against the gold by the scorer the models face: the strict F1 two annotators reach, with its "
+            "95% interval. Beside it, each entry's strict F1 on those same articles and on all the run's articles. "
+            "Recompute with harness agree GOLD SECOND; see docs/SCORING.md.")  # fmt: skip
+
+
+def ceiling_table(ctx: ReportContext) -> Table | None:
+    """Per field: the annotators' F1 (the human ceiling), then each entry's F1 on the same articles and on all."""
+    c = ctx.record.ceiling
+    if c is None:
+        return None
+    reports = {v.label: v.report for v in ctx.entries if v.report is not None}
+    labels = [label for label in c.fields[0].entries_f1 if label in reports] if c.fields else []
+    cols = [Column("field"), Column("two annotators F1 [95% CI]", numeric=True)]
+    for label in labels:
+        cols += [
+            Column(f"{label}: same {len(c.articles)} articles", numeric=True),
+            Column(f"{label}: all", numeric=True),
+        ]
+    rows = []
+    for f in c.fields:
+        cells = [Cell(f.field), Cell(f2(f.annotators_f1), strong=True, aside=ci(f.annotators_ci))]
+        for label in labels:
+            cells += [Cell(f2(f.entries_f1[label])), Cell(f2(getattr(reports[label], f.field).f1))]
+        rows.append(Row(cells, data={"field": f.field}))
+    return Table("ceiling", cols, rows)
 
 
 def _taxonomy_count(t: Taxonomy, kind: str) -> str:
@@ -258,4 +290,4 @@ def report_view(ctx: ReportContext) -> ReportView:
             e.scores, e.per_article = scores_table(v, v.report), per_article_table(v, v.report)
         entries.append(e)
     return ReportView(ctx, entries, taxonomy_table(ctx), failures_table(ctx), failed_samples_table(ctx),
-                      cost_table(ctx), repeats_tables(ctx))  # fmt: skip
+                      cost_table(ctx), repeats_tables(ctx), ceiling_table(ctx))  # fmt: skip
