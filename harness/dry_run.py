@@ -33,6 +33,11 @@ def dry_run(cfg: RunConfig, prices: dict[str, Price] | None = None) -> DryRun:
         hit_layers={k: r.source for k, r in found.items()}, stored=lambda: stored_completions(cache), prices=prices,
         endpoint=("rules" if ep.rules else "embedded" if embedded else "remote", ep.identity),
     )  # fmt: skip
+    if cfg.batch is not None:  # what `--batch` would submit, or the stored batch it would resume
+        from harness.extract.batch_api import batch_note
+
+        sending = [s for s, e in zip(plan.samples, estimate.samples, strict=True) if e.answered_by == "request"]
+        estimate.notes.append(batch_note(sending, cfg.generation, cache))
     if cfg.offline and estimate.total.requests:
         estimate.notes.append(f"--offline: a real run would stop (exit 2): {estimate.total.requests} request(s) are "
                               "not cached")  # fmt: skip

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 from harness import records as rec
 from harness.corpus import gold_source_problem, load_article_source, load_gold, load_second_annotation
 from harness.errors import EXIT_FAILED, EXIT_OK, InputError
+from harness.extract.batch_api import BatchConfig, request_batch
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR, ResponseCache, ResponseStore, Usage
 from harness.extract.prompts import Prompt, resolve_prompts
 from harness.extract.provider import GenParams, local_identity, remote_identity
@@ -74,6 +75,7 @@ class RunConfig(BaseModel):
     n_threads: int = Field(2, ge=1)
     n_ctx: int = Field(8192, ge=1)
     shard: Shard | None = None  # this run's part of a split over machines (`--shard I/N`, harness.extract.shard)
+    batch: BatchConfig | None = None  # `--batch`: one Batch API job for the missing samples (extract/batch_api.py)
 
 
 @dataclass
@@ -156,6 +158,8 @@ def _request_missing(cfg: RunConfig, ep: Endpoint, missing: list[Sample], cache:
                      record_to: ResponseStore | None, on_result: Callable[[SampleResult], None] | None,
                      local_server: LocalServer | None = None,
                      ) -> tuple[dict[str, SampleResult], RequestStats]:  # fmt: skip
+    if cfg.batch is not None:  # instead of live requests: one Batch API job, waited for (or resumed)
+        return request_batch(cfg.batch, cfg.generation, ep, missing, cache, record_to, on_result)
     from harness.extract.provider import Provider
 
     async def go(base_url: str, api_key: str | None, concurrency: int) -> tuple[dict[str, SampleResult], RequestStats]:

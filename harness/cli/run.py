@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from harness.cli._common import ARTICLES_HELP, GOLD_HELP, option_error, printing_guarded, run_guarded
+from harness.cli.batch import BATCH_HELP, POLL_MAX_HELP, WAIT_HELP, batch_config, checked_by, show_progress
 from harness.errors import InputError
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR
 
@@ -176,6 +177,9 @@ def run(
         None, "--prices", help="With --dry-run: YAML or JSON {model: {prompt: usd, completion: usd}}, USD per 1M tokens"
     ),
     as_json: bool = typer.Option(False, "--json", help="With --dry-run: print the estimate as JSON."),
+    batch: bool = typer.Option(False, "--batch", help=BATCH_HELP),
+    batch_poll_max: float = typer.Option(300.0, "--batch-poll-max", help=POLL_MAX_HELP),
+    batch_wait: float | None = typer.Option(None, "--batch-wait", help=WAIT_HELP),
 ) -> None:
     """Extract claims with each prompt and model from every article, score them against the gold, write a run record.
 
@@ -220,10 +224,13 @@ def run(
                 concurrency=concurrency, repeats=repeats, offline=offline, cache_dir=None if no_cache else cache_dir,
                 recorded=[] if no_recorded else (recorded or [DEFAULT_RECORDED_DIR]), record_to=record_to, out_dir=out,
                 max_failure_rate=max_failure_rate, n_boot=n_boot, n_threads=n_threads, shard=part,
+                batch=batch_config(batch, batch_poll_max, batch_wait),
             )  # fmt: skip
         except ValidationError as exc:
             raise option_error(exc) from None
 
+    config = checked_by(config)  # --batch refused up front where it cannot go
+    show_progress(err, quiet or not batch)
     if dry_run or prices or as_json:
         from harness.cli.dry_run import dry_run_verb
 
