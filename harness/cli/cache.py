@@ -79,6 +79,8 @@ def explain(
     t.add_row(
         "prompt (not in the key)", f"{sample.prompt.id} v{sample.prompt.version} sha256 {sample.prompt.sha256[:16]}"
     )
+    spec = sample.prompt.spec()
+    t.add_row("response schema", f"{spec.source} (its sha256 is schema_sha256)")
     t.add_row("key", sample.key)
     _console().print(t)
     if hit is not None:

@@ -140,7 +140,8 @@ def estimate_run(
     rows = _answered(samples, rules, hit_layers)
     sending = {r.key: (s.messages, s.model, s.repeat) for r, s in zip(rows, samples, strict=True)
                if r.answered_by == "request"}  # fmt: skip
-    bodies = dict(zip(sending, request_bodies(params, list(sending.values())), strict=True)) if sending else {}
+    specs = [s.prompt.spec() for r, s in zip(rows, samples, strict=True) if r.answered_by == "request"]
+    bodies = dict(zip(sending, request_bodies(params, list(sending.values()), specs), strict=True)) if sending else {}
     counters: dict[str, TokenCounter] = {}
     for r in rows:
         if r.answered_by == "request":  # a sample with the same key as an earlier one is not sent again

@@ -13,14 +13,14 @@ import base64
 import json
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import quote, quote_plus
 
 from pydantic import BaseModel, ValidationError
 
-from harness.extract.response import ClaimsAnswer, salvage
+from harness.extract.response import salvage
 from harness.extract.transport import AnswerTooLarge
 
 FailureKind = Literal[
@@ -177,7 +177,7 @@ def classify(exc: BaseException, secrets: Iterable[str] = ()) -> tuple[Failure, 
     return Failure(kind="error", message=msg), None
 
 
-def salvaged(exc: BaseException) -> ClaimsAnswer | None:
+def salvaged(exc: BaseException, read: Callable[[str], BaseModel | None] | None = None) -> BaseModel | None:
     """The completed claims of an answer cut at max_tokens, from the exception's last completion."""
     completion = getattr(exc, "last_completion", None)
     choices = getattr(completion, "choices", None) or []
@@ -187,4 +187,4 @@ def salvaged(exc: BaseException) -> ClaimsAnswer | None:
     text = message.content or ""
     if not text and getattr(message, "tool_calls", None):
         text = message.tool_calls[0].function.arguments or ""
-    return salvage(text)
+    return (read or salvage)(text)

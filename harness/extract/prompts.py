@@ -1,7 +1,9 @@
 """Versioned prompt files (`prompts/*.yaml`) and the chat messages they make for one article.
 
-A prompt file holds `id`, `version`, `description`, `system` and a `user` template with one `{article}` slot. The
-run record keeps each file's sha256 (of its bytes), so a changed prompt is never mistaken for the old one.
+A prompt file holds `id`, `version`, `description`, `system` and a `user` template with one `{article}` slot, and may
+name its response model (`response_schema: schemas/x.json` beside the file, or `response_model: pkg.mod:Class`, with
+`response_fields` mapping it to claims: harness/extract/response_spec.py). The run record keeps each file's sha256
+(of its bytes) and its response schema's, so a changed prompt is never mistaken for the old one.
 The article only ever fills that slot of the user message, between delimiters: it is data, never instructions.
 """
 
@@ -11,9 +13,10 @@ import hashlib
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.errors import InputError
+from harness.extract.response_spec import ResponseSpec, SchemaRefused, builtin_spec, from_import, from_schema_file
 
 SLOT = "{article}"
 PROMPT_SUFFIXES = (".yaml", ".yml")
@@ -31,6 +34,9 @@ class PromptFile(BaseModel):
     description: str = ""
     system: str
     user: str
+    response_schema: str | None = None  # a JSON Schema file, relative to the prompt file
+    response_model: str | None = None  # an importable pydantic model, package.module:ClassName
+    response_fields: dict[str, str] = {}  # PredictedClaim field (or `claims`) -> the schema's property
 
 
 class Prompt(BaseModel):
@@ -43,10 +49,17 @@ class Prompt(BaseModel):
     user: str
     sha256: str
     path: str
+    response: ResponseSpec | None = Field(default=None, exclude=True, repr=False)  # None: the built-in model
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    def spec(self) -> ResponseSpec:
+        """The response model this prompt asks for (the built-in one unless its file names another)."""
+        return self.response or builtin_spec()
 
     def ref(self) -> dict[str, str]:
-        """What the run record keeps of a prompt."""
-        return {"id": self.id, "version": self.version, "sha256": self.sha256, "path": self.path}
+        """What the run record keeps of a prompt: the file and the response schema sent with it."""
+        return {"id": self.id, "version": self.version, "sha256": self.sha256, "path": self.path, **self.spec().ref()}
 
 
 def load_prompt(path: Path) -> Prompt:
@@ -82,8 +95,37 @@ def load_prompt(path: Path) -> Prompt:
         raise InputError(f"{SLOT} belongs in the user template only, not in system", name)
     return Prompt(
         id=pf.id, version=str(pf.version), description=pf.description.strip(), system=pf.system, user=pf.user,
-        sha256=hashlib.sha256(data).hexdigest(), path=path.as_posix(),
+        sha256=hashlib.sha256(data).hexdigest(), path=path.as_posix(), response=_response(pf, path, data),
     )  # fmt: skip
+
+
+def _response(pf: PromptFile, path: Path, data: bytes) -> ResponseSpec | None:
+    """The response model the file names, checked now (before any request); errors name the file and the key's line."""
+    if pf.response_schema is None and pf.response_model is None:
+        if pf.response_fields:
+            raise InputError("response_fields without response_schema or response_model", str(path),
+                             _key_line(data, "response_fields"))  # fmt: skip
+        return None
+    if pf.response_schema is not None and pf.response_model is not None:
+        raise InputError(
+            "name response_schema or response_model, not both", str(path), _key_line(data, "response_model")
+        )
+    key = "response_schema" if pf.response_schema is not None else "response_model"
+    try:
+        if pf.response_schema is not None:
+            return from_schema_file(path.parent / pf.response_schema, pf.response_schema, pf.response_fields)
+        return from_import(str(pf.response_model), pf.response_fields)
+    except SchemaRefused as exc:
+        raise InputError(f"{key}: {exc}", str(path), _key_line(data, key)) from None
+
+
+def _key_line(data: bytes, key: str) -> int | None:
+    """The line (from 1) of a top-level key of a YAML mapping."""
+    node = yaml.compose(data.decode("utf-8"))
+    for k, _ in getattr(node, "value", []):
+        if getattr(k, "value", None) == key:
+            return int(k.start_mark.line) + 1
+    return None
 
 
 def load_prompts(folder: Path) -> dict[str, Prompt]:

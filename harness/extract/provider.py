@@ -17,12 +17,14 @@ import logging
 import resource
 from typing import Any
 
+from pydantic import BaseModel
+
 from harness.extract.faults import Failure, retry_after_seconds
 from harness.extract.identity import local_identity, remote_identity
 from harness.extract.params import GenParams, mode_name
-from harness.extract.response import ClaimsAnswer, instructor_model
+from harness.extract.response_spec import ResponseSpec, builtin_spec
 from harness.extract.retry import Outcome, on_send, with_retries
-from harness.extract.structured import structured_client
+from harness.extract.structured import structured_client, use_schema
 from harness.extract.transport import AnswerTooLarge
 
 MAX_ANSWER_BYTES = 1 << 20  # 1 MiB of response body: ~250k tokens, a hundred times the largest answer seen here
@@ -94,7 +96,6 @@ class Provider:
             base_url=base_url, api_key=api_key or "unused", max_retries=0, timeout=timeout, http_client=http_client,
         )  # fmt: skip
         self._instructor = structured_client(self._client, params)
-        self._model = instructor_model()
         self._sampling: dict[str, Any] = {"temperature": params.temperature}
         if params.seed is not None:
             self._sampling["seed"] = params.seed
@@ -106,15 +107,15 @@ class Provider:
     async def aclose(self) -> None:
         await self._client.close()
 
-    async def _once(self, messages: list[dict[str, str]], model: str, repeat: int = 0) -> ClaimsAnswer:
+    async def _once(self, messages: list[dict[str, str]], model: str, repeat: int, spec: ResponseSpec) -> BaseModel:
         if self._fd_slot.locked() and not self._fd_said:
             self._fd_said = True
             limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
             _log.warning("at most %d requests in flight: the open-file limit (ulimit -n) is %d", self.in_flight, limit)
-        async with self._fd_slot, asyncio.timeout(self._guard):
+        async with self._fd_slot, asyncio.timeout(self._guard), use_schema(spec.schema):
             answer = await self._instructor.create(
                 # ignore: messages are plain role/content dicts; instructor declares openai's TypedDict message params
-                model=model, messages=messages, response_model=self._model,  # type: ignore[arg-type]
+                model=model, messages=messages, response_model=spec.model,  # type: ignore[arg-type]
                 max_retries=self.params.max_retries, strict=False, **self.sampling(repeat),
             )  # fmt: skip
         longest = _longest_string(answer.model_dump())
@@ -130,10 +131,19 @@ class Provider:
         return self._sampling
 
     async def request(
-        self, messages: list[dict[str, str]], model: str, slot: asyncio.Semaphore | None = None, repeat: int = 0
+        self,
+        messages: list[dict[str, str]],
+        model: str,
+        slot: asyncio.Semaphore | None = None,
+        repeat: int = 0,
+        response: ResponseSpec | None = None,
     ) -> Outcome:
         """Ask once for `messages`, retrying transport faults; never raises for a fault of the endpoint.
 
         `slot` (the run's concurrency limit) is held only while a request is in flight, not while backing off.
+        `response` is the model asked for (default: the built-in one).
         """
-        return await with_retries(lambda: self._once(messages, model, repeat), self.params, slot, self._secrets)
+        spec = response or builtin_spec()
+        return await with_retries(
+            lambda: self._once(messages, model, repeat, spec), self.params, slot, self._secrets, spec.salvage
+        )

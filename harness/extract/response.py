@@ -129,8 +129,10 @@ def salvage(text: str) -> ClaimsAnswer | None:
     return ClaimsAnswer(claims=kept) if kept else None
 
 
-def to_predictions(article_id: str, answer: ClaimsAnswer) -> list[PredictedClaim]:
+def to_predictions(article_id: str, answer: BaseModel) -> list[PredictedClaim]:
     """The answer's claims as PredictedClaim records (figures/dates raw only; the quote becomes the evidence)."""
+    if not isinstance(answer, ClaimsAnswer):
+        answer = ClaimsAnswer.model_validate(answer.model_dump())
     return [
         PredictedClaim(
             article_id=article_id,

@@ -18,12 +18,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import BaseModel
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from harness.extract.cache import Usage
 from harness.extract.faults import Failure, classify, salvaged
 from harness.extract.params import GenParams
-from harness.extract.response import ClaimsAnswer
 
 RETRYABLE_STATUS = {408, 409, 429, 500, 502, 503, 504}
 
@@ -35,7 +35,7 @@ class Outcome:
     `truncated`: the answer was cut at max_tokens and holds the claims completed before the cut.
     """
 
-    answer: ClaimsAnswer | None
+    answer: BaseModel | None
     usage: Usage
     attempts: int
     latency_s: float
@@ -106,23 +106,25 @@ class _Retry(Exception):
 
 
 async def with_retries(
-    call: Callable[[], Awaitable[ClaimsAnswer]],
+    call: Callable[[], Awaitable[BaseModel]],
     params: GenParams,
     slot: asyncio.Semaphore | None,
     secrets: Iterable[str] = (),
+    salvage: Callable[[str], BaseModel | None] | None = None,
 ) -> Outcome:
     """Run `call` until it answers, a fault is not retryable, or `max_attempts` is reached; never raises for a fault.
 
     `slot` (the run's concurrency limit) is held only while a request is in flight, not while backing off.
     The latency runs from the first attempt's start to the end, back-off included, queueing excluded.
-    `secrets` are redacted from failure messages before they are cut.
+    `secrets` are redacted from failure messages before they are cut; `salvage` reads the claims finished in an
+    answer cut at max_tokens (default: the built-in model's).
     """
     tally = _Tally()
     token = _TALLY.set(tally)
     start: float | None = None  # set when the first attempt starts: waiting for a free slot is not latency
     secrets = list(secrets)
 
-    async def attempt() -> tuple[ClaimsAnswer | None, Failure | None, bool]:
+    async def attempt() -> tuple[BaseModel | None, Failure | None, bool]:
         nonlocal start
         try:
             if slot is None:
@@ -138,7 +140,7 @@ async def with_retries(
                 tally.errors += 1
             failure, retry_after = classify(exc, secrets)
             if failure.kind == "length":
-                answer = salvaged(exc)
+                answer = salvaged(exc, salvage)
                 return (answer, None, True) if answer is not None else (None, failure, False)
             if retryable(failure):
                 raise _Retry(failure, retry_after) from exc
@@ -153,7 +155,7 @@ async def with_retries(
         stop=stop_after_attempt(max(1, params.max_attempts)), wait=wait, retry=retry_if_exception_type(_Retry),
         sleep=asyncio.sleep, reraise=True,
     )  # fmt: skip
-    answer: ClaimsAnswer | None
+    answer: BaseModel | None
     failure: Failure | None
     truncated: bool
     try:

@@ -22,7 +22,7 @@ from harness.extract.faults import Failure
 from harness.extract.params import GenParams, mode_name
 from harness.extract.prompts import Prompt, fill
 from harness.extract.provider import Provider
-from harness.extract.response import ClaimsAnswer, schema_sha256, to_predictions
+from harness.extract.response import schema_sha256
 from harness.files import now_utc
 from harness.schema import Article, PredictedClaim
 
@@ -70,17 +70,21 @@ class SampleResult(BaseModel):
     failure: Failure | None = None
 
 
-def key_parts(endpoint: str, model: str, messages: list[dict[str, str]], params: GenParams, repeat: int) -> KeyParts:
+def key_parts(
+    endpoint: str, model: str, messages: list[dict[str, str]], params: GenParams, repeat: int, schema: str | None = None
+) -> KeyParts:
+    """The parts of a sample's key; `schema` is the sha256 of the response schema sent (default: the built-in one)."""
     return KeyParts(
         endpoint=endpoint, model=model, messages_sha256=messages_sha256(messages), mode=mode_name(params.mode),
-        grammar=bool(params.grammar), schema_sha256=schema_sha256(), temperature=params.temperature, seed=params.seed,
+        grammar=bool(params.grammar), schema_sha256=schema or schema_sha256(), temperature=params.temperature,
+        seed=params.seed,
         max_tokens=params.max_tokens, repeat=repeat,
     )  # fmt: skip
 
 
 def make_sample(prompt: Prompt, model: str, article: Article, endpoint: str, params: GenParams, repeat: int) -> Sample:
     messages = fill(prompt, article.text)
-    parts = key_parts(endpoint, model, messages, params, repeat)
+    parts = key_parts(endpoint, model, messages, params, repeat, prompt.spec().sha256)
     return Sample(prompt, model, article, repeat, messages, parts, parts.key())
 
 
@@ -97,10 +101,11 @@ def plan_samples(
 
 
 def _from_entry(sample: Sample, entry: CacheEntry, source: Source) -> SampleResult:
-    answer = ClaimsAnswer.model_validate(entry.answer)
+    spec = sample.prompt.spec()
+    answer = spec.validate(entry.answer)
     return SampleResult(
         prompt=sample.prompt.id, model=sample.model, article_id=sample.article.article_id, repeat=sample.repeat,
-        key=sample.key, source=source, ok=True, claims=to_predictions(sample.article.article_id, answer),
+        key=sample.key, source=source, ok=True, claims=spec.to_predictions(sample.article.article_id, answer),
         usage=entry.usage, latency_s=entry.latency_s, attempts=entry.attempts, truncated=entry.truncated,
     )  # fmt: skip
 
@@ -176,7 +181,7 @@ async def request_samples(
     writer = _Writer(stores, stats) if stores else None
 
     async def one(sample: Sample) -> None:
-        outcome = await provider.request(sample.messages, sample.model, slot, sample.repeat)
+        outcome = await provider.request(sample.messages, sample.model, slot, sample.repeat, sample.prompt.spec())
         stats.requests += 1
         stats.attempts += outcome.attempts
         base = {
@@ -193,11 +198,11 @@ async def request_samples(
         if outcome.answer is None:
             result = SampleResult(**base, ok=False, failure=outcome.failure)
         else:
-            claims = to_predictions(sample.article.article_id, outcome.answer)
+            claims = sample.prompt.spec().to_predictions(sample.article.article_id, outcome.answer)
             result = SampleResult(**base, ok=True, claims=claims, truncated=outcome.truncated)
             entry = CacheEntry(
                 key=sample.key, parts=sample.parts, labels=sample.labels(),
-                answer=outcome.answer.model_dump(mode="json"),
+                answer=sample.prompt.spec().dump(outcome.answer),
                 usage=outcome.usage, latency_s=round(outcome.latency_s, 4), attempts=outcome.attempts,
                 truncated=outcome.truncated, created=now_utc(), harness_version=harness.__version__,
             )  # fmt: skip

@@ -15,6 +15,9 @@ from __future__ import annotations
 import importlib
 import logging
 import weakref
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -27,6 +30,19 @@ if TYPE_CHECKING:
     import instructor
     import openai
 
+# The response schema of the request being made (a prompt may name its own): sent as the grammar when asked for.
+_SCHEMA: ContextVar[dict[str, Any] | None] = ContextVar("harness_response_schema", default=None)
+
+
+@asynccontextmanager
+async def use_schema(schema: dict[str, Any]) -> AsyncIterator[None]:
+    """Within this block, requests send `schema` as their grammar (in grammar mode) instead of the built-in one."""
+    token = _SCHEMA.set(schema)
+    try:
+        yield
+    finally:
+        _SCHEMA.reset(token)
+
 
 def structured_client(client: openai.AsyncOpenAI, params: GenParams) -> instructor.AsyncInstructor:
     """An instructor client over `client` in the run's mode, its hooks feeding the per-request tally."""
@@ -36,11 +52,12 @@ def structured_client(client: openai.AsyncOpenAI, params: GenParams) -> instruct
     from openai.types.chat import ChatCompletion
 
     logging.getLogger("instructor").setLevel(logging.CRITICAL)  # faults are recorded per sample instead
-    grammar = {"type": "json_object", "schema": ClaimsAnswer.model_json_schema()} if params.grammar else None
+    builtin = ClaimsAnswer.model_json_schema() if params.grammar else None
 
     async def post_chat(**body: Any) -> Any:
-        if grammar is not None and body.get("response_format") == {"type": "json_object"}:
-            body["response_format"] = grammar  # llama_cpp.server turns the schema into a grammar
+        if builtin is not None and body.get("response_format") == {"type": "json_object"}:
+            # llama_cpp.server turns the schema into a grammar
+            body["response_format"] = {"type": "json_object", "schema": _SCHEMA.get() or builtin}
         raw = await client.post("/chat/completions", body=body, cast_to=httpx2.Response)  # raises on a status
         try:  # one pass in pydantic-core; openai's lenient construction for anything that does not validate
             return ChatCompletion.model_validate_json(raw.content)

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from harness.extract.params import GenParams
-from harness.extract.response import instructor_model
-from harness.extract.structured import structured_client
+from harness.extract.response_spec import ResponseSpec, builtin_spec
+from harness.extract.structured import structured_client, use_schema
 
 CHARS_PER_TOKEN = 4
 TIKTOKEN_PER_MESSAGE = 3  # OpenAI's counting recipe: <|start|>{role}\n{content}<|end|>\n
@@ -49,12 +49,14 @@ class _KeepingClient:
         raise _Kept
 
 
-async def _bodies(params: GenParams, requests: list[tuple[list[dict[str, str]], str, int]]) -> list[Body]:
+async def _bodies(
+    params: GenParams, requests: list[tuple[list[dict[str, str]], str, int]], responses: list[ResponseSpec] | None
+) -> list[Body]:
     keeper = _KeepingClient()
     client = structured_client(keeper, params)  # type: ignore[arg-type]  # the one method it calls is there
-    model = instructor_model()
     out: list[Body] = []
-    for messages, name, repeat in requests:
+    for i, (messages, name, repeat) in enumerate(requests):
+        spec = responses[i] if responses is not None else builtin_spec()
         keeper.body = None
         sampling: dict[str, Any] = {"temperature": params.temperature}
         if params.seed is not None:
@@ -62,8 +64,9 @@ async def _bodies(params: GenParams, requests: list[tuple[list[dict[str, str]], 
         if params.max_tokens is not None:
             sampling["max_tokens"] = params.max_tokens
         try:  # the arguments of Provider._once
-            await client.create(model=name, messages=messages, response_model=model,  # type: ignore[arg-type]
-                                max_retries=0, strict=False, **sampling)  # fmt: skip
+            async with use_schema(spec.schema):
+                await client.create(model=name, messages=messages, response_model=spec.model,  # type: ignore[arg-type]
+                                    max_retries=0, strict=False, **sampling)  # fmt: skip
         except Exception:  # _Kept, however instructor wraps it
             if keeper.body is None:
                 raise
@@ -73,9 +76,13 @@ async def _bodies(params: GenParams, requests: list[tuple[list[dict[str, str]], 
     return out
 
 
-def request_bodies(params: GenParams, requests: list[tuple[list[dict[str, str]], str, int]]) -> list[Body]:
-    """The chat-completion body each (messages, model, repeat) would be posted with under `params`; none is sent."""
-    return asyncio.run(_bodies(params, requests))
+def request_bodies(
+    params: GenParams, requests: list[tuple[list[dict[str, str]], str, int]],
+    responses: list[ResponseSpec] | None = None,
+) -> list[Body]:  # fmt: skip
+    """The chat-completion body each (messages, model, repeat) would be posted with under `params`, asking for the
+    response model of `responses` (one per request; default the built-in one); none is sent."""
+    return asyncio.run(_bodies(params, requests, responses))
 
 
 def _texts(body: Body, schema_in_prompt: bool) -> list[str]:

@@ -49,10 +49,14 @@ class EndpointInfo(BaseModel):
 
 
 class PromptRef(BaseModel):
+    """A prompt file (sha256 of its bytes) and the response schema it was sent with (sha256 of its canonical JSON)."""
+
     id: str
     version: str
     sha256: str
     path: str
+    schema_sha256: str | None = None  # None in records made before prompts could name their schema
+    response: str | None = None  # "built-in", the schema file as the prompt names it, or package.module:Class
 
 
 class DataRef(BaseModel):

@@ -44,6 +44,7 @@ class Side(BaseModel):
     run_id: str
     prompt: str
     prompt_sha256: str | None = None
+    schema_sha256: str | None = None  # the response schema the prompt was sent with
     model: str
     repeat: int = 0
     endpoint: str | None = None
@@ -78,9 +79,10 @@ def select_entry(record: RunRecord, prompt: str | None = None, model: str | None
 
 
 def side_of(record: RunRecord, entry: ScoreEntry) -> Side:
-    prompt_sha = next((p.sha256 for p in record.prompts if p.id == entry.prompt), None)
+    ref = next((p for p in record.prompts if p.id == entry.prompt), None)
     return Side(
-        run_id=record.run_id, prompt=entry.prompt, prompt_sha256=prompt_sha, model=entry.model, repeat=entry.repeat,
+        run_id=record.run_id, prompt=entry.prompt, prompt_sha256=ref.sha256 if ref else None,
+        schema_sha256=ref.schema_sha256 if ref else None, model=entry.model, repeat=entry.repeat,
         endpoint=record.endpoint.identity, articles={a: record.articles.sha256.get(a, "") for a in entry.articles},
         gold_sha256=dict(record.gold.sha256) if record.gold else None, report=ScoreReport.model_validate(entry.report),
         gold_content=dict(record.gold.content_sha256) if record.gold and record.gold.content_sha256 else None,

@@ -27,12 +27,13 @@ def _repeat(s: Side, n: int) -> str:
 
 
 def sides_table(a: Side, b: Side, repeats: tuple[int, int] = (1, 1)) -> Table:
-    """Which entry is A and which is B: run, prompt, model, repeat (or how many repeats were averaged); the HTML page
-    adds the endpoint."""
-    cols = [Column(""), Column("run", css="mono"), Column("prompt"), Column("model"), Column("repeat", numeric=True),
-            Column("endpoint", css="mono", markdown=False)]  # fmt: skip
-    rows = [Row([Cell(name, head=True), Cell(s.run_id), Cell(s.prompt), Cell(s.model), Cell(_repeat(s, n)),
-                 Cell(s.endpoint or "")]) for name, s, n in (("A", a, repeats[0]), ("B", b, repeats[1]))]  # fmt: skip
+    """Which entry is A and which is B: run, prompt, response schema (sha256, first 12), model, repeat (or how many
+    repeats were averaged); the HTML page adds the endpoint."""
+    cols = [Column(""), Column("run", css="mono"), Column("prompt"), Column("schema", css="mono"), Column("model"),
+            Column("repeat", numeric=True), Column("endpoint", css="mono", markdown=False)]  # fmt: skip
+    rows = [Row([Cell(name, head=True), Cell(s.run_id), Cell(s.prompt), Cell((s.schema_sha256 or "?")[:12]),
+                 Cell(s.model), Cell(_repeat(s, n)), Cell(s.endpoint or "")])
+            for name, s, n in (("A", a, repeats[0]), ("B", b, repeats[1]))]  # fmt: skip
     return Table("sides", cols, rows)
 
 

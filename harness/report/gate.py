@@ -49,6 +49,7 @@ def run_gate(baseline: Baseline, run: Side | list[Side], threshold: float = DEFA
     for what, old, new in (
         ("prompt", baseline.prompt, run.prompt),
         ("prompt text (sha256)", (baseline.prompt_sha256 or "?")[:12], (run.prompt_sha256 or "?")[:12]),
+        ("response schema (sha256)", (baseline.schema_sha256 or "?")[:12], (run.schema_sha256 or "?")[:12]),
         ("model", baseline.model, run.model),
         ("endpoint", baseline.endpoint, run.endpoint),
     ):

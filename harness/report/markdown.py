@@ -66,7 +66,11 @@ def _facts(ctx: ReportContext) -> list[str]:
     r = ctx.record
     prov, s = r.provenance, r.summary
     commit = (prov.git_commit or "unknown")[:12] + (" (dirty)" if prov.git_dirty else "")
-    prompts = ", ".join(f"{code(p.id)} v{code(p.version)} ({p.sha256[:12]})" for p in r.prompts)
+    prompts = ", ".join(
+        f"{code(p.id)} v{code(p.version)} ({p.sha256[:12]}; response schema {code(p.response or '?')} "
+        f"{(p.schema_sha256 or '?')[:12]})"
+        for p in r.prompts
+    )
     return [
         f"- **started** {code(r.started)}, {r.duration_s:.1f} s; git {code(commit)}; "
         f"harness {code(prov.packages.get('harness') or '?')}",
