@@ -24,6 +24,7 @@ from harness.corpus import gold_source_problem, load_article_source, load_gold, 
 from harness.errors import EXIT_FAILED, EXIT_OK, InputError
 from harness.extract.batch_api import BatchConfig, request_batch
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR, ResponseCache, ResponseStore, Usage
+from harness.extract.progress import ProgressHooks, slots_url
 from harness.extract.prompts import Prompt, resolve_prompts
 from harness.extract.provider import GenParams, local_identity, remote_identity
 from harness.extract.runner import (
@@ -156,7 +157,7 @@ def _load_gold(cfg: RunConfig, articles: dict[str, Article]) -> tuple[dict[str, 
 
 def _request_missing(cfg: RunConfig, ep: Endpoint, missing: list[Sample], cache: ResponseCache,
                      record_to: ResponseStore | None, on_result: Callable[[SampleResult], None] | None,
-                     local_server: LocalServer | None = None,
+                     local_server: LocalServer | None = None, hooks: ProgressHooks | None = None,
                      ) -> tuple[dict[str, SampleResult], RequestStats]:  # fmt: skip
     if cfg.batch is not None:  # instead of live requests: one Batch API job, waited for (or resumed)
         return request_batch(cfg.batch, cfg.generation, ep, missing, cache, record_to, on_result)
@@ -165,9 +166,9 @@ def _request_missing(cfg: RunConfig, ep: Endpoint, missing: list[Sample], cache:
     async def go(base_url: str, api_key: str | None, concurrency: int) -> tuple[dict[str, SampleResult], RequestStats]:
         provider = Provider(base_url, api_key, cfg.generation)
         try:
-            return await request_samples(
-                missing, provider, cache, concurrency, record_to=record_to, on_result=on_result
-            )
+            slots = slots_url(base_url) if ep.kind == "local" else None  # the embedded server's progress route
+            return await request_samples(missing, provider, cache, concurrency, record_to=record_to,
+                                         on_result=on_result, hooks=hooks, slots=slots)  # fmt: skip
         finally:
             await provider.aclose()
 
@@ -322,11 +323,13 @@ def execute_run(
     cfg: RunConfig,
     on_result: Callable[[SampleResult], None] | None = None,
     local_server: LocalServer | None = None,
+    hooks: ProgressHooks | None = None,
 ) -> RunResult:
     """Run, score and record; returns the record, where it was written and the exit code (0 ok, 1 too many failures).
 
     `local_server`: an embedded-model server the caller keeps running (a notebook, a test session) to answer the
-    run's missing samples instead of starting one; it must serve the weights the run's endpoint identity names."""
+    run's missing samples instead of starting one; it must serve the weights the run's endpoint identity names.
+    `hooks`: requests starting and stopping, the embedded answer's tokens so far (harness.extract.progress)."""
     started = rec.utc_now()
     t0 = time.perf_counter()
     cfg, articles, gold, gold_dir, shard, prompts, ep, samples = plan_run(cfg)
@@ -350,7 +353,7 @@ def execute_run(
     if missing:
         if local_server is not None and ep.kind != "local":
             raise InputError("a running embedded server was given, but the run is configured for an endpoint")
-        requested, stats = _request_missing(cfg, ep, missing, cache, record_store, on_result, local_server)
+        requested, stats = _request_missing(cfg, ep, missing, cache, record_store, on_result, local_server, hooks)
     if record_store is not None:
         record_entries(entries.values(), record_store)
 

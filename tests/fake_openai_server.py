@@ -25,6 +25,9 @@ filled with `add_faults` (optionally only for requests whose user message holds 
     drop_next       the answer, then the next request on this connection is read and dropped unanswered (the
                     connection is closed), as a server closing an idle keep-alive connection does
 
+`decode_rate` (tokens a second) makes `GET /slots` answer as the embedded model's server does
+(harness.extract.local_model_slots): the tokens "decoded" so far by the answer waiting out its `delay`.
+
 `max_request_bytes` makes a request body larger than that a 400 `context_length_exceeded`, as real endpoints answer
 a prompt past the model's context.
 
@@ -73,6 +76,7 @@ class FakeOpenAIServer:
         port: int = 0,
         keep_log: bool = True,
         max_request_bytes: int | None = None,
+        decode_rate: float | None = None,
     ):
         self.answers = dict(answers or {})
         self.default_answer = {"claims": []} if default_answer is None else default_answer
@@ -82,6 +86,9 @@ class FakeOpenAIServer:
         self.always_fault: str | None = None
         self.keep_log = keep_log
         self.max_request_bytes = max_request_bytes
+        self.decode_rate = decode_rate
+        self._decoding: list[float] = []  # start times of the answers waiting out their delay
+        self.slot_polls = 0
         self.requests = 0  # chat-completion requests received
         self.dropped = 0  # requests read and left unanswered (`drop_next`): received, never counted in `requests`
         self.log: list[dict[str, Any]] = []
@@ -214,6 +221,13 @@ class FakeOpenAIServer:
             )
             await writer.drain()
             return True
+        if method == "GET" and path.rstrip("/") == "/slots" and self.decode_rate is not None:
+            self.slot_polls += 1
+            busy = min(self._decoding, default=None)
+            n = int((time.monotonic() - busy) * self.decode_rate) if busy is not None else 0
+            self._send(writer, 200, json.dumps([{"id": 0, "is_processing": busy is not None, "n_decoded": n}]).encode())
+            await writer.drain()
+            return True
         if method != "POST" or path.rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
             self._send(writer, 404, b'{"error": {"message": "not found"}}')
             await writer.drain()
@@ -285,7 +299,12 @@ class FakeOpenAIServer:
                                  "headers": dict(headers), "usage": usage if mode in ANSWERED else None})  # fmt: skip
         # Logged above on arrival: a request whose client gave up (or was killed) while waiting was still received.
         if self.delay:
-            await asyncio.sleep(self.delay)
+            started = time.monotonic()
+            self._decoding.append(started)
+            try:
+                await asyncio.sleep(self.delay)
+            finally:
+                self._decoding.remove(started)
         if mode == "slow":
             await asyncio.sleep(float(arg) if arg else self.slow_s)
         if mode == "401":

@@ -8,7 +8,6 @@ from pathlib import Path
 import typer
 from rich import box
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from harness.cli._common import ARTICLES_HELP, GOLD_HELP, option_error, printing_guarded, run_guarded
@@ -188,24 +187,11 @@ def run(
     """
     from pydantic import SecretStr
 
+    from harness.cli.progress import RunProgress
     from harness.pipeline import RunConfig, execute_run
 
     err = Console(stderr=True, highlight=False)
-
-    def progress(r) -> None:
-        if quiet:
-            return
-        what = f"{r.prompt} {r.model} {r.article_id}" + (f" #{r.repeat}" if repeats > 1 else "")
-        if r.ok:
-            err.print(
-                f"  [green]ok[/] {escape(what)}: {len(r.claims)} claims, {r.latency_s:.1f} s, {r.attempts} attempt(s)"
-                + (" (cut at max_tokens)" if r.truncated else ""),
-                soft_wrap=True,
-            )
-        else:
-            err.print(
-                f"  [red]failed[/] {escape(what)}: {r.failure.kind} ({escape(r.failure.message[:120])})", soft_wrap=True
-            )
+    shown = RunProgress(err, quiet=quiet, repeats=repeats > 1)
 
     def config() -> RunConfig:
         from pydantic import ValidationError
@@ -236,7 +222,9 @@ def run(
 
         dry_run_verb(config, dry_run, prices, as_json)
         return
-    result = run_guarded(lambda: execute_run(config(), on_result=progress))
+    # On a terminal a live area under the per-sample lines; it is gone before an error or the table prints.
+    result = run_guarded(lambda: shown.around(lambda: execute_run(config(), on_result=shown.on_result,
+                                                                  hooks=shown.hooks())))  # fmt: skip
     printing_guarded(lambda: _print_result(result, report))
 
 

@@ -164,9 +164,10 @@ def _wait_ready(proc: subprocess.Popen, url: str, alias: str, timeout: float, lo
 
 
 def llama_server_command(model_file: Path, alias: str, port: int, n_ctx: int, n_threads: int) -> list[str]:
-    """The command `serve` launches by default: llama_cpp's OpenAI-compatible server on 127.0.0.1:`port`."""
+    """The command `serve` launches by default: llama_cpp's OpenAI-compatible server on 127.0.0.1:`port`, with the
+    `/slots` progress route of harness.extract.local_model_slots added (the answers are llama_cpp's own)."""
     return [
-        sys.executable, "-m", "llama_cpp.server", "--model", str(model_file), "--model_alias", alias,
+        sys.executable, "-m", "harness.extract.local_model_slots", "--model", str(model_file), "--model_alias", alias,
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(n_threads),
     ]  # fmt: skip
 

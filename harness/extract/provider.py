@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import resource
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from pydantic import BaseModel
@@ -134,7 +135,7 @@ class Provider:
         self,
         messages: list[dict[str, str]],
         model: str,
-        slot: asyncio.Semaphore | None = None,
+        slot: AbstractAsyncContextManager[Any] | None = None,
         repeat: int = 0,
         response: ResponseSpec | None = None,
     ) -> Outcome:

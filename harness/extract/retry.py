@@ -14,6 +14,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -108,7 +109,7 @@ class _Retry(Exception):
 async def with_retries(
     call: Callable[[], Awaitable[BaseModel]],
     params: GenParams,
-    slot: asyncio.Semaphore | None,
+    slot: AbstractAsyncContextManager[Any] | None,
     secrets: Iterable[str] = (),
     salvage: Callable[[str], BaseModel | None] | None = None,
 ) -> Outcome:

@@ -20,6 +20,7 @@ import harness
 from harness.extract.cache import CacheEntry, KeyParts, ResponseCache, ResponseStore, Usage, messages_sha256
 from harness.extract.faults import Failure
 from harness.extract.params import GenParams, mode_name
+from harness.extract.progress import ProgressHooks, watch_slots
 from harness.extract.prompts import Prompt, fill
 from harness.extract.provider import Provider
 from harness.extract.response import schema_sha256
@@ -163,6 +164,25 @@ class _Writer:
         self._thread.join()
 
 
+class _Held:
+    """The run's concurrency slot as one sample holds it: taking and leaving it tell the progress listener."""
+
+    def __init__(self, slot: asyncio.Semaphore, sample: Sample, flying: list[Sample], hooks: ProgressHooks):
+        self._slot, self._sample, self._flying, self._hooks = slot, sample, flying, hooks
+
+    async def __aenter__(self) -> None:
+        await self._slot.acquire()
+        self._flying.append(self._sample)
+        if self._hooks.on_start is not None:
+            self._hooks.on_start(self._sample)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._flying.remove(self._sample)
+        self._slot.release()
+        if self._hooks.on_stop is not None:
+            self._hooks.on_stop(self._sample)
+
+
 async def request_samples(
     samples: list[Sample],
     provider: Provider,
@@ -171,17 +191,25 @@ async def request_samples(
     *,
     record_to: ResponseStore | None = None,
     on_result: Callable[[SampleResult], None] | None = None,
+    hooks: ProgressHooks | None = None,
+    slots: str | None = None,
 ) -> tuple[dict[str, SampleResult], RequestStats]:
-    """Request every sample (one request per distinct key), writing each answer to the cache as soon as it lands."""
+    """Request every sample (one request per distinct key), writing each answer to the cache as soon as it lands.
+
+    `hooks` hear each request start and stop; with `slots` (an embedded server's `/slots` URL) also its tokens."""
     unique = list({s.key: s for s in samples}.values())
     slot = asyncio.Semaphore(max(1, concurrency))
+    flying: list[Sample] = []
+    if hooks is not None and hooks.on_plan is not None:
+        hooks.on_plan(len(unique))
     stats = RequestStats()
     results: dict[str, SampleResult] = {}
     stores = [s for s in (cache.local, record_to) if s is not None]
     writer = _Writer(stores, stats) if stores else None
 
     async def one(sample: Sample) -> None:
-        outcome = await provider.request(sample.messages, sample.model, slot, sample.repeat, sample.prompt.spec())
+        held = _Held(slot, sample, flying, hooks) if hooks is not None else slot
+        outcome = await provider.request(sample.messages, sample.model, held, sample.repeat, sample.prompt.spec())
         stats.requests += 1
         stats.attempts += outcome.attempts
         base = {
@@ -212,9 +240,14 @@ async def request_samples(
         if on_result is not None:
             on_result(result)
 
+    watch = None
+    if hooks is not None and slots is not None:
+        watch = asyncio.ensure_future(watch_slots(slots, lambda: list(flying), hooks))
     try:
         await asyncio.gather(*(one(s) for s in unique))
     finally:
+        if watch is not None:
+            watch.cancel()
         if writer is not None:
             writer.close()
     return results, stats
