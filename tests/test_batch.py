@@ -5,6 +5,10 @@ wait resumed on the same batch; per-line errors, an expired and a failed batch a
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,7 @@ from tests.fake_batch_server import FakeBatchServer
 from tests.test_extract_runner import A001, ANSWERS
 
 FAST = ("--batch-poll-max", "0.02")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -172,3 +177,28 @@ def test_batch_is_refused_without_an_endpoint(tmp_path, args, why):
 def test_batch_is_refused_without_a_cache(tmp_path, server):
     r = harness_run(tmp_path, server, "c", "--batch", "--no-cache")
     assert r.returncode == 2 and "not with --no-cache" in r.stderr and not server.log and not server.files
+
+
+def test_a_killed_wait_is_resumed_by_the_same_command(tmp_path, server):
+    """The process killed while it polls (a CI timeout): the batch id was kept before the first look, so the next
+    run polls the same batch."""
+    server.polls_before_end = 10**6
+    folders = ["--cache-dir", str(tmp_path / "cache"), "--recorded", str(tmp_path / "none"), "--out",
+               str(tmp_path / "runs"), "--n-boot", "20", "--model", "fake-model", "--batch", *FAST]  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    env |= {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test"}
+    child = subprocess.Popen([sys.executable, "-m", "harness", "run", *folders], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while len(server.retrieved) < 3 and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.05)
+        assert len(server.retrieved) >= 3, "the child never polled"
+    finally:
+        child.kill()
+        child.wait(10)
+    assert server.batches_created == 1 and list((tmp_path / "cache" / "batches").glob("*.json"))
+    server.polls_before_end = 0
+    r = harness_run(tmp_path, server, "cache", "--batch", *FAST, "-q")
+    assert r.returncode == 0, r.stderr
+    assert server.batches_created == 1 and len(entries(tmp_path / "cache")) == 5
