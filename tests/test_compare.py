@@ -10,6 +10,7 @@ import shutil
 from harness.extract.provider import Failure
 from harness.score.vocabulary import REPORTED
 from tests.conftest import GOLD, cli
+from tests.test_report_explore import only_the_explorer_script
 from tests.test_report_support import degrade_figures, gold_answers, make_record, write
 
 N_FIGURES = 28  # gold figures: 2 + 8 + 7 + 8 + 3 (the gold files; `harness gold stats`)
@@ -61,7 +62,9 @@ def test_many_degraded_figures_are_detected(tmp_path, gold, articles):
     assert t["dates"][3] == "**+0.000**" and t["dates"][-1] == "not distinguishable on this data"
     page = html.read_text(encoding="utf-8")
     assert "A better" in page and "<svg" in page
-    # Self-contained: no script, stylesheet link, import or URL fetch; links only to anchors of the page.
+    # Self-contained: no script but the explorer's (allowed by its hash), no stylesheet link, import or URL fetch;
+    # links only to anchors of the page.
+    page = only_the_explorer_script(page)
     assert not re.search(r"<script|<link|@import|url\(|(?:src|href)\s*=\s*\"(?!#)", page)
 
 

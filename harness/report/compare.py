@@ -66,19 +66,23 @@ def render_compare_markdown(a: Side, b: Side, rows: list[FieldComparison], repea
 
 
 def render_compare_html(a: Side, b: Side, rows: list[FieldComparison], repeats: tuple[int, int] = (1, 1)) -> str:
+    """The comparison as one self-contained page: the table, the chart and the items where A and B differ."""
     from harness.report.charts import diff_chart
+    from harness.report.explore import compare_explorer, csp, script
     from harness.report.html import environment
 
     chart = diff_chart([(r.field, r.diff, r.ci, r.mdd) for r in rows])
-    return (
-        environment()
-        .get_template("compare.html.j2")
-        .render(
-            a=a,
-            b=b,
-            sides=sides_table(a, b, repeats),
-            comparison=comparison_table(rows),
-            chart=chart,
-            explain=explain(repeats),
-        )
+    env = environment()
+    code, source = script(env)
+    note = "Items of each side's first repeat." if max(repeats) > 1 else ""
+    return env.get_template("compare.html.j2").render(
+        csp=csp(source),
+        script=code,
+        explorer=compare_explorer(a.report, b.report, note),
+        a=a,
+        b=b,
+        sides=sides_table(a, b, repeats),
+        comparison=comparison_table(rows),
+        chart=chart,
+        explain=explain(repeats),
     )

@@ -2,7 +2,8 @@
 per-article drill-down with gold and predicted evidence highlighted and every slot marked with its outcome.
 
 jinja2 with autoescape on and StrictUndefined: article text and model output are untrusted data, rendered only as
-escaped text. No network: no external CSS, JS, fonts or images, and a Content-Security-Policy that forbids them.
+escaped text. No network: no external CSS, JS, fonts or images, and a Content-Security-Policy that forbids them;
+the one script, the item explorer's (report/explore.py), is inline and allowed by its sha256.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from harness.records import RunRecord, read_run
 from harness.report.charts import f1_chart
 from harness.report.context import ReportContext, load_sources, report_context
 from harness.report.drilldown import drilldown
+from harness.report.explore import csp, outcome_rank, run_explorer, script
 from harness.report.markdown import render_markdown
 from harness.report.view import REPEATS_NOTE, SCORES_NOTE, ceiling_note, f2, report_view
 from harness.score.taxonomy import describe
@@ -30,7 +32,7 @@ def environment() -> Environment:
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)  # fmt: skip
     env.filters["f2"] = f2
     env.filters["pct"] = lambda x: "n/a" if x is None else f"{x:.1%}"
-    env.globals.update(LABEL=OUTCOME_LABELS, describe=describe)
+    env.globals.update(LABEL=OUTCOME_LABELS, describe=describe, outcome_rank=outcome_rank)
     return env
 
 
@@ -44,18 +46,20 @@ def render_html(ctx: ReportContext) -> str:
         entries.append({"view": v, "scores": e.scores, "per_article": e.per_article,
                         "chart": f1_chart(v.report) if v.report else None,
                         "articles": [drilldown(v, a, ctx) for a in ids]})  # fmt: skip
-    return (
-        environment()
-        .get_template("report.html.j2")
-        .render(
-            ctx=ctx,
-            record=ctx.record,
-            entries=entries,
-            report=view,
-            scores_note=SCORES_NOTE,
-            repeats_note=REPEATS_NOTE,
-            ceiling_note=ceiling_note(ctx.record.ceiling) if ctx.record.ceiling else "",
-        )
+    env = environment()
+    explorer = run_explorer(ctx)
+    code, source = script(env) if explorer else ("", None)
+    return env.get_template("report.html.j2").render(
+        csp=csp(source),
+        script=code,
+        explorer=explorer,
+        ctx=ctx,
+        record=ctx.record,
+        entries=entries,
+        report=view,
+        scores_note=SCORES_NOTE,
+        repeats_note=REPEATS_NOTE,
+        ceiling_note=ceiling_note(ctx.record.ceiling) if ctx.record.ceiling else "",
     )
 
 
