@@ -88,6 +88,8 @@ def test_hostile_answer_cannot_leave_its_cell(degraded_page):
     rest = only_the_explorer_script(page)
     assert "<script" not in rest and "<img" not in rest and "<b>bold" not in rest
     assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in rest
+    # Without script: the filters stay hidden and every row shows.
+    assert '<div class="explore-filters" hidden>' in rest and not re.search(r"<tr data-entry[^>]*hidden", rest)
 
 
 @needs_chromium
