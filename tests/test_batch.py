@@ -75,6 +75,28 @@ def test_batch_answers_are_a_live_runs_answers_under_the_same_keys(tmp_path, ser
     assert "5 local hits" in again.stdout
 
 
+def test_a_prompt_with_its_own_response_schema_is_asked_and_read_with_it(tmp_path):
+    """plain-flat names prompts/schemas/flat.json: the batch lines send that schema and the answers are read with it,
+    stored under the schema's own property names, as a live run stores them."""
+    flat = {"statement": "Sekitar 27 juta UMKM telah go digital", "figure": "sekitar 27 juta", "date": None,
+            "source": "Rudy Salahuddin", "quote": "Rudy Salahuddin melaporkan saat ini"}  # fmt: skip
+    with FakeBatchServer({"Rudy Salahuddin": {"claims": [flat]}}) as srv:
+        live = harness_run(tmp_path, srv, "live", "--prompt", "plain-flat", "-q")
+        assert live.returncode == 0, live.stderr
+        bodies = sorted(json.dumps(e["request"], sort_keys=True) for e in srv.log)
+        srv.reset()
+        batch = harness_run(tmp_path, srv, "batch", "--prompt", "plain-flat", "--batch", *FAST, "-q")
+        assert batch.returncode == 0, batch.stderr
+        assert sorted(json.dumps(e["request"], sort_keys=True) for e in srv.log) == bodies
+    assert all("statement" in b for b in bodies)  # the prompt's schema, not the built-in one
+    a, b = entries(tmp_path / "live"), entries(tmp_path / "batch")
+    assert sorted(a) == sorted(b) and [b[n]["answer"] for n in a] == [a[n]["answer"] for n in a]
+    assert any(e["answer"]["claims"] and "statement" in e["answer"]["claims"][0] for e in b.values())
+    rl, rb = record(live.stdout), record(batch.stdout)
+    assert [s["claims"] for s in rb["samples"]] == [s["claims"] for s in rl["samples"]]
+    assert any(s["claims"] for s in rb["samples"]) and all(s["ok"] for s in rb["samples"])
+
+
 def test_an_interrupted_wait_resumes_the_same_batch(tmp_path, server):
     server.polls_before_end = 10**6
     first = harness_run(tmp_path, server, "cache", "--batch", *FAST, "--batch-wait", "0.2")

@@ -23,10 +23,10 @@ from harness.extract.cache import Usage
 from harness.extract.faults import Failure, server_text
 from harness.extract.params import GenParams
 from harness.extract.provider import MAX_ANSWER_BYTES, MAX_FIELD_CHARS
-from harness.extract.response import ClaimsAnswer, instructor_model
+from harness.extract.response_spec import ResponseSpec
 from harness.extract.retry import Outcome, with_retries
 from harness.extract.runner import Sample
-from harness.extract.structured import structured_client
+from harness.extract.structured import structured_client, use_schema
 from harness.extract.tokens import request_bodies
 from harness.extract.transport import AnswerTooLarge
 from harness.files import atomic_write_text, now_utc
@@ -60,7 +60,8 @@ class BatchState(BaseModel):
 def input_lines(samples: Iterable[Sample], params: GenParams) -> list[dict[str, Any]]:
     """One request line per distinct cache key, in plan order; the body the live path would post."""
     unique = list({s.key: s for s in samples}.values())
-    bodies = request_bodies(params, [(s.messages, s.model, s.repeat) for s in unique])
+    specs = [s.prompt.spec() for s in unique]  # each prompt's own response model, as the live path asks for it
+    bodies = request_bodies(params, [(s.messages, s.model, s.repeat) for s in unique], specs)
     return [{"custom_id": s.key, "method": "POST", "url": ENDPOINT, "body": b}
             for s, b in zip(unique, bodies, strict=True)]  # fmt: skip
 
@@ -161,7 +162,6 @@ async def _outcomes(lines: list[dict[str, Any]], samples: dict[str, Sample], par
     replaying = _Replaying()
     client = structured_client(replaying, params)  # type: ignore[arg-type]  # the one method it calls is there
     once = params.model_copy(update={"max_attempts": 1})
-    model = instructor_model()
     out: dict[str, Outcome] = {}
     for line in lines:
         key = line.get("custom_id")
@@ -179,16 +179,18 @@ async def _outcomes(lines: list[dict[str, Any]], samples: dict[str, Sample], par
             continue
         replaying.content = content
         sample = samples[key]
+        spec = sample.prompt.spec()
 
-        async def call(sample: Sample = sample) -> ClaimsAnswer:
-            answer = await client.create(model=sample.model, messages=sample.messages,  # type: ignore[arg-type]
-                                         response_model=model, max_retries=0, strict=False)  # fmt: skip
+        async def call(sample: Sample = sample, spec: ResponseSpec = spec) -> BaseModel:
+            async with use_schema(spec.schema):  # the prompt's response model, as Provider asks for it
+                answer = await client.create(model=sample.model, messages=sample.messages,  # type: ignore[arg-type]
+                                             response_model=spec.model, max_retries=0, strict=False)  # fmt: skip
             longest = _longest(answer.model_dump())
             if longest > MAX_FIELD_CHARS:
                 raise AnswerTooLarge(MAX_FIELD_CHARS, longest, "a string of the answer", "characters")
             return answer
 
-        outcome = await with_retries(call, once, None, secrets)
+        outcome = await with_retries(call, once, None, secrets, spec.salvage)
         outcome.attempts, outcome.latency_s = 1, 0.0  # one request in the batch; its time there is not measured
         out[key] = outcome
     return out

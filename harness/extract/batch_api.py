@@ -32,7 +32,6 @@ from harness.extract.batch import (
 from harness.extract.cache import CacheEntry, ResponseCache, ResponseStore
 from harness.extract.faults import server_text
 from harness.extract.params import GenParams
-from harness.extract.response import to_predictions
 from harness.extract.retry import Outcome
 from harness.extract.runner import RequestStats, Sample, SampleResult
 from harness.files import now_utc
@@ -42,6 +41,8 @@ if TYPE_CHECKING:
     from openai.types import Batch
 
 _log = logging.getLogger("harness.batch")
+MAX_REQUESTS = 50_000  # the Batch API's limits on one input file
+MAX_INPUT_BYTES = 200 * 1024 * 1024
 
 
 class Endpoint(Protocol):
@@ -149,6 +150,9 @@ def request_batch(
     store = state_store(cache)
     unique = {s.key: s for s in missing}
     data, sha = input_file(input_lines(unique.values(), params))
+    if len(unique) > MAX_REQUESTS or len(data) > MAX_INPUT_BYTES:
+        raise InputError(f"--batch: {len(unique)} requests, {len(data):,} bytes: past the Batch API's {MAX_REQUESTS} "
+                         f"requests or {MAX_INPUT_BYTES:,} bytes a batch; split the run with --shard I/N")  # fmt: skip
     base_url, api_key = str(ep.base_url), ep.api_key
     secrets = [api_key] if api_key else []
     client = _client(base_url, api_key, params)
@@ -195,12 +199,13 @@ def _store(unique: dict[str, Sample], outcomes: dict[str, Outcome], batch: Batch
         elif outcome.answer is None:
             results[key] = SampleResult(**base, ok=False, usage=outcome.usage, attempts=1, failure=outcome.failure)
         else:
-            claims = to_predictions(sample.article.article_id, outcome.answer)
+            spec = sample.prompt.spec()
+            claims = spec.to_predictions(sample.article.article_id, outcome.answer)
             results[key] = SampleResult(**base, ok=True, claims=claims, usage=outcome.usage, attempts=1,
                                         truncated=outcome.truncated)  # fmt: skip
             entry = CacheEntry(
                 key=key, parts=sample.parts, labels={**sample.labels(), "batch_id": batch.id},
-                answer=outcome.answer.model_dump(mode="json"), usage=outcome.usage, latency_s=0.0, attempts=1,
+                answer=spec.dump(outcome.answer), usage=outcome.usage, latency_s=0.0, attempts=1,
                 truncated=outcome.truncated, created=now_utc(), harness_version=harness.__version__,
             )  # fmt: skip
             for target in (s for s in (cache.local, record_to) if s is not None):
