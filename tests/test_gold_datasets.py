@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GOLD, ROOT, SEEDS, cli, run_cli
+from tests.conftest import GOLD, SEEDS, cli, run_cli
 
 FORMS = {"disk": "export", "json": "gold.jsonl", "parquet": "gold.parquet"}
 
@@ -130,19 +130,20 @@ def test_runs_on_a_yaml_gold_and_its_export_pair_in_compare(exported, tmp_path):
 
 
 def test_a_baseline_without_content_hashes_still_pairs_by_files(tmp_path):
-    """reports/baseline.json predates the content hashes: a run on the same YAML files pairs with it as before."""
-    from harness.records import Baseline, read_baseline, read_run, select_entry, side_of
+    """A baseline written before the content hashes pairs by its gold files as it did; with them, by content."""
+    from harness.records import make_baseline, read_run, select_entry, side_of
     from harness.records.sides import gold_mismatch
 
-    old = read_baseline(ROOT / "reports" / "baseline.json")
-    assert old.gold_content is None
     _run(tmp_path, "yaml", "--gold", str(GOLD))
     (run,) = (tmp_path / "yaml").iterdir()
     side = side_of(read_run(run), select_entry(read_run(run)))
-    same_files = Baseline(**{**old.model_dump(), "gold_sha256": side.gold_sha256, "report": side.report})
-    assert gold_mismatch(same_files, side) is None
-    other_files = same_files.model_copy(update={"gold_sha256": {"gold.jsonl": "0" * 64}})
+    assert side.gold_content is not None
+    old = make_baseline(side).model_copy(update={"gold_content": None})
+    assert gold_mismatch(old, side) is None  # the same files
+    other_files = old.model_copy(update={"gold_sha256": {"gold.jsonl": "0" * 64}})
     assert "different gold" in (gold_mismatch(other_files, side) or "")
+    with_content = other_files.model_copy(update={"gold_content": side.gold_content})
+    assert gold_mismatch(with_content, side) is None  # other files, the same gold
 
 
 # ---------------------------------------------------------------- every verb that takes gold
