@@ -17,7 +17,7 @@ from harness.normalize.names import is_person_name, strip_titles
 from harness.score import evaluate
 from harness.score.agreement import as_predictions
 from harness.score.vocabulary import REPORTED
-from tests.conftest import SEEDS, cli
+from tests.conftest import SEEDS, cli, endpoint_env
 from tests.test_compare import rows as compare_rows
 from tests.test_report_support import gold_answers, make_record, write
 
@@ -153,7 +153,9 @@ def test_no_original_speaker_name_is_left_in_a_names_variant(made, gold):
                     assert not re.search(rx, blob), (aid, name)
         names = {sp.name for sp in variant[aid].speakers}
         assert all(c.speaker is None or c.speaker in names for c in variant[aid].claims)
-    # Organisations and epithets are no names: they stay.
+    # Organisations and epithets are no names: they stay (the normaliser's own reading of a person's name).
+    assert is_person_name("Presiden Jokowi") and is_person_name("Johnny G. Plate")
+    assert not any(map(is_person_name, ("Kepala Negara", "Menkominfo", "Kemenko Perekonomian", "pemerintah")))
     assert "Kemenko Perekonomian" in {sp.name for sp in variant[A001].speakers}
     assert "Kepala Negara" in variant[A004].speakers[0].aliases
     # One person keeps one made-up name: 003's "Johnny G. Plate" and "Johnny" share their first name.
@@ -262,3 +264,21 @@ def test_bad_kind_and_missing_seeds_are_one_line_and_exit_2(tmp_path):
     r = cli("variants", "make", "--out", str(SEEDS.parent))
     assert r.returncode == 2 and "would overwrite the original seeds" in r.stderr
     assert not (tmp_path / "v").exists()
+
+
+# ---- the recorded answers of the `all` variant replay offline ------------------------------------------------
+
+
+def test_the_all_variant_replays_from_the_recorded_answers(tmp_path):
+    """The guided prompt's answers on the `all` variant were recorded (reports/recorded/README.md); their cache keys
+    hold the variant texts, so a changed generator would miss them here."""
+    assert cli("variants", "make", "--out", str(tmp_path / "v"), "--kind", "all").returncode == 0
+    r = cli("run", "--offline", "-q", "--no-report", "--seeds", str(tmp_path / "v" / "seeds"), "--gold",
+            str(tmp_path / "v" / "gold"), "--cache-dir", str(tmp_path / "empty"), "--out", str(tmp_path / "runs"),
+            env=endpoint_env())  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    (run,) = (tmp_path / "runs").iterdir()
+    record = rec.read_run(run)
+    assert len(record.samples) == 5
+    assert all(s.source == "recorded" for s in record.samples)
+    assert record.cache.hits_recorded == 5 and record.cache.requests == 0
