@@ -67,15 +67,14 @@ def _longest_string(value: Any) -> int:
 class Provider:
     """An OpenAI-compatible endpoint wrapped by instructor; build one per run and share it across requests.
 
-    The openai client's own retries are off (every attempt is counted by the retry policy); endpoints on this
-    machine get the lean loopback transport.
+    The openai client's own retries are off (every attempt is counted by the retry policy); every endpoint, on this
+    machine or remote, goes through the same guarded HTTP/1.1 transport.
     """
 
     def __init__(self, base_url: str, api_key: str | None, params: GenParams):
-        import httpx2
         import openai
 
-        from harness.extract.transport import GuardedTransport, LoopbackTransport, is_loopback_http
+        from harness.extract.transport import GuardedTransport, Http11Transport
 
         params = params.with_defaults(local=False) if params.timeout is None or params.grammar is None else params
         timeout = params.timeout
@@ -84,12 +83,7 @@ class Provider:
         self.in_flight = fd_in_flight()
         self._fd_slot = asyncio.Semaphore(self.in_flight)
         self._fd_said = False
-        inner: httpx2.AsyncBaseTransport
-        if is_loopback_http(base_url):
-            inner = LoopbackTransport(max_bytes=MAX_ANSWER_BYTES, on_send=on_send)
-        else:
-            limits = httpx2.Limits(max_connections=self.in_flight, max_keepalive_connections=100)
-            inner = httpx2.AsyncHTTPTransport(limits=limits)
+        inner = Http11Transport(max_bytes=MAX_ANSWER_BYTES, on_send=on_send)  # every endpoint, one path
         guarded = GuardedTransport(inner, deadline=timeout, max_bytes=MAX_ANSWER_BYTES, on_send=on_send)
         http_client = openai.DefaultAsyncHttpxClient(transport=guarded, timeout=timeout)
         self._secrets = [api_key] if api_key else []

@@ -1,28 +1,31 @@
-"""The HTTP transports: a guard over every request (deadline, size cap, sends counted) and a lean HTTP/1.1
-keep-alive transport for endpoints on this machine (127.0.0.1, localhost, ::1).
+"""The HTTP transports: a guard over every request (deadline, size cap, sends counted) and one lean HTTP/1.1
+keep-alive transport for every endpoint, on this machine or remote, plain or TLS, direct or through a proxy.
 
-`GuardedTransport` wraps whichever transport speaks to the endpoint: each request gets one deadline for the whole
+`GuardedTransport` wraps the transport that speaks to the endpoint: each request gets one deadline for the whole
 exchange (a server dripping a byte at a time cannot stretch a per-read timeout), a response body larger than its cap
 is refused as `AnswerTooLarge` while it is read (before any JSON parsing), and every request written to a socket is
 reported to `on_send` — a re-send on a kept-alive connection the server had closed included.
 
-The loopback transport is hand-written because httpcore's pool inspects every pooled connection's socket on each
+`Http11Transport` is hand-written because httpcore's pool inspects every pooled connection's socket on each
 request: at 50 connections on a small CPU that alone costs about a millisecond per request, more than the rest of
-the client path. It is used only for plain http:// on loopback (no TLS, no proxy applies there); every other URL goes
-through httpx's own transport. It speaks the subset such servers use: Content-Length or chunked bodies, keep-alive,
-Connection: close.
+the client path. It speaks the subset OpenAI-compatible servers use (Content-Length or chunked bodies, keep-alive,
+Connection: close), verifies TLS with httpx's default context (the system store, or SSL_CERT_FILE / SSL_CERT_DIR), and
+takes the proxy from HTTP_PROXY / HTTPS_PROXY / ALL_PROXY minus NO_PROXY, as httpx would: plain http through the
+proxy with an absolute URL, https through a CONNECT tunnel.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
+import ipaddress
+import ssl
+import urllib.request
 from collections.abc import Callable
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx2
-
-LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 
 
 class AnswerTooLarge(Exception):
@@ -38,9 +41,38 @@ def _no_send() -> None:
     return None
 
 
-def is_loopback_http(url: str) -> bool:
-    parts = urlsplit(url)
-    return parts.scheme == "http" and (parts.hostname or "") in LOOPBACK_HOSTS
+def _is_loopback_ip(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def env_proxy(scheme: str, host: str) -> str | None:
+    """The proxy URL the environment names for `scheme://host` (NO_PROXY honoured), or None: connect directly.
+    A loopback host is never proxied (as Go's net/http does): a remote proxy would reach its own loopback."""
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(scheme) or proxies.get("all")
+    host = host.lower()
+    if not proxy or host == "localhost" or _is_loopback_ip(host):
+        return None
+    for entry in (e.strip().lower() for e in proxies.get("no", "").split(",")):
+        if entry == "*":
+            return None
+        entry = entry.split("://", 1)[-1]
+        name = (entry.rsplit(":", 1)[0] if entry.count(":") == 1 else entry).strip("[]").lstrip(".")  # port dropped
+        if name and (host == name or host.endswith("." + name)):
+            return None
+    return proxy if "://" in proxy else f"http://{proxy}"
+
+
+def _proxy_auth(proxy: str) -> str:
+    """The Proxy-Authorization header line for a proxy URL with user:password in it, else empty."""
+    parts = urlsplit(proxy)
+    if parts.username is None:
+        return ""
+    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+    return f"Proxy-Authorization: Basic {base64.b64encode(pair).decode('ascii')}\r\n"
 
 
 class _NoResponse(Exception):
@@ -92,7 +124,9 @@ async def _read_body(reader: asyncio.StreamReader, headers: list[tuple[str, str]
     return body, False
 
 
-async def _read_response(reader: asyncio.StreamReader, limit: int) -> tuple[int, list[tuple[str, str]], bytes, bool]:
+async def _read_response(
+    reader: asyncio.StreamReader, limit: int, head_only: bool = False
+) -> tuple[int, list[tuple[str, str]], bytes, bool]:
     try:
         head = await reader.readuntil(b"\r\n\r\n")
     except asyncio.IncompleteReadError as exc:
@@ -102,40 +136,81 @@ async def _read_response(reader: asyncio.StreamReader, limit: int) -> tuple[int,
     lines = head[:-4].decode("latin-1").split("\r\n")
     version, status = lines[0].split(" ", 2)[:2]
     headers = [(k.strip(), v.strip()) for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)]
+    if head_only:  # a proxy's answer to CONNECT: what follows belongs to the tunnel
+        return int(status), headers, b"", False
     body, reusable = await _read_body(reader, headers, limit)
     close = any(k.lower() == "connection" and "close" in v.lower() for k, v in headers)
     return int(status), headers, body, reusable and not close and version == "HTTP/1.1"
 
 
-class LoopbackTransport(httpx2.AsyncBaseTransport):
-    """httpx transport over asyncio streams with a LIFO pool of idle connections per host and port.
+class Http11Transport(httpx2.AsyncBaseTransport):
+    """httpx transport over asyncio streams with a LIFO pool of idle connections per scheme, host and port.
 
     `max_bytes` caps a response body; `on_send` hears of a request re-sent after a kept-alive connection turned
     out closed (the first send is counted by `GuardedTransport`)."""
 
     def __init__(self, max_bytes: int = 1 << 62, on_send: Callable[[], None] = _no_send) -> None:
-        self._idle: dict[tuple[str, int], list[_Conn]] = {}
+        self._idle: dict[tuple[str, str, int], list[_Conn]] = {}
         self._max_bytes = max_bytes
         self._on_send = on_send
+        self._tls: ssl.SSLContext | None = None
+        self._proxies: dict[tuple[str, str], str | None] = {}
 
-    async def _connect(self, key: tuple[str, int], timeout: float | None) -> _Conn:
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._tls is None:  # built on the first https request: loading the CA bundle takes a few ms
+            self._tls = httpx2.create_ssl_context(trust_env=True)
+        return self._tls
+
+    def _proxy(self, scheme: str, host: str) -> str | None:
+        key = (scheme, host)
+        if key not in self._proxies:
+            self._proxies[key] = env_proxy(scheme, host)
+        return self._proxies[key]
+
+    async def _connect(self, key: tuple[str, str, int], proxy: str | None, timeout: float | None) -> _Conn:
+        scheme, host, port = key
+        tls = self._tls_context() if scheme == "https" else None
         try:
             async with asyncio.timeout(timeout):
-                reader, writer = await asyncio.open_connection(*key)
+                if proxy is None:
+                    reader, writer = await asyncio.open_connection(host, port, ssl=tls, server_hostname=tls and host)
+                    return _Conn(reader, writer)
+                via = urlsplit(proxy)
+                if via.scheme != "http":
+                    raise httpx2.ProxyError(f"proxy scheme {via.scheme!r} is not supported (use an http:// proxy)")
+                reader, writer = await asyncio.open_connection(via.hostname, via.port or 80)
+                conn = _Conn(reader, writer)
+                if tls is not None:  # a tunnel through the proxy, then TLS with the endpoint inside it
+                    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+                    auth = _proxy_auth(proxy)
+                    writer.write(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{auth}\r\n".encode("latin-1"))
+                    status, _, _, _ = await _read_response(reader, 1 << 16, head_only=True)
+                    if status != 200:
+                        conn.close()
+                        raise httpx2.ProxyError(f"the proxy refused the tunnel to {target} ({status})")
+                    await writer.start_tls(tls, server_hostname=host)
+                return conn
         except TimeoutError:
-            raise httpx2.ConnectTimeout(f"connecting to {key[0]}:{key[1]} timed out") from None
-        except OSError as exc:
-            raise httpx2.ConnectError(f"cannot connect to {key[0]}:{key[1]}: {exc}") from None
-        return _Conn(reader, writer)
+            raise httpx2.ConnectTimeout(f"connecting to {host}:{port} timed out") from None
+        except (OSError, asyncio.IncompleteReadError, _NoResponse, ValueError) as exc:
+            raise httpx2.ConnectError(f"cannot connect to {host}:{port}: {exc}") from None
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         timeouts = request.extensions.get("timeout", {})
         url = request.url
-        key = (url.host, url.port or 80)
+        scheme = url.scheme
+        key = (scheme, url.host, url.port or (443 if scheme == "https" else 80))
+        proxy = self._proxy(scheme, url.host)
         body = await request.aread()
-        lines = [b"%s %s HTTP/1.1" % (request.method.encode(), url.raw_path)]
+        target = url.raw_path
+        extra: list[bytes] = []
+        if proxy is not None and scheme == "http":  # plain http through a proxy: the absolute URL, no tunnel
+            target = str(url.copy_with(fragment=None)).encode("ascii")
+            if auth := _proxy_auth(proxy):
+                extra.append(auth.rstrip("\r\n").encode("latin-1"))
+        lines = [b"%s %s HTTP/1.1" % (request.method.encode(), target)]
         lines += [k + b": " + (b"identity" if k.lower() == b"accept-encoding" else v) for k, v in request.headers.raw]
-        payload = b"\r\n".join(lines) + b"\r\n\r\n" + body
+        payload = b"\r\n".join(lines + extra) + b"\r\n\r\n" + body
         idle = self._idle.setdefault(key, [])
         first = True
         while True:
@@ -151,7 +226,7 @@ class LoopbackTransport(httpx2.AsyncBaseTransport):
                     break
                 candidate.close()
             if conn is None:
-                conn = await self._connect(key, timeouts.get("connect"))
+                conn = await self._connect(key, proxy, timeouts.get("connect"))
             try:
                 conn.writer.write(payload)
                 async with asyncio.timeout(timeouts.get("read")):
