@@ -1,5 +1,5 @@
-"""Writing files so that a reader never sees half of one, checking up front that a place can be written, and the
-one UTC timestamp format the records use."""
+"""Writing files so that a reader never sees half of one, checking up front that a place can be written, reading a
+versioned JSON file into its model with a one-line error, and the one UTC timestamp format the records use."""
 
 from __future__ import annotations
 
@@ -9,6 +9,13 @@ import stat
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from harness.errors import InputError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def now_utc() -> str:
@@ -95,3 +102,19 @@ def unwritable_file(path: Path) -> str | None:
     if st is not None and not stat.S_ISREG(st.st_mode):
         return f"is {_kind(st.st_mode)}, not a regular file"
     return unwritable_dir(path.parent)
+
+
+def read_json_model(path: Path, model: type[M], what: str, kind: str, hint: str = "") -> M:
+    """`model` read from the JSON file at `path`; InputError (exit 2) naming the file when it cannot be read
+    ("cannot read <what>: <why><hint>") or is not that model ("not <kind>: <field>: <why>")."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {what}: {exc.strerror or exc}{hint}", str(path)) from None
+    try:
+        return model.model_validate_json(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        raise InputError(f"not {kind}: {where}: {err['msg']}", str(path)) from None

@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TypeVar
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from harness.errors import InputError
-from harness.files import atomic_write_text, now_utc
+from harness.files import atomic_write_text, now_utc, read_json_model
 from harness.records.run import RunRecord, ScoreEntry
 from harness.score.compare import FieldComparison, compare_reports
 from harness.score.model import ScoreReport
@@ -192,18 +192,8 @@ def write_baseline(baseline: Baseline, path: Path) -> Path:
 
 def read_baseline(path: Path) -> Baseline:
     """Read a baseline file; InputError (exit 2) when it is missing, not JSON, or not a baseline."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read baseline: {exc.strerror} (write one with `harness gate --write-baseline RUN`)",
-                         str(path)) from None  # fmt: skip
-    try:
-        b = Baseline.model_validate_json(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"not a baseline file: {where}: {err['msg']}", str(path)) from None
+    b = read_json_model(path, Baseline, "baseline", "a baseline file",
+                        hint=" (write one with `harness gate --write-baseline RUN`)")  # fmt: skip
     if b.baseline_version != BASELINE_VERSION:
         raise InputError(f"baseline version {b.baseline_version} is not {BASELINE_VERSION}", str(path))
     return b

@@ -8,6 +8,8 @@ counts and seed give the same numbers.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from harness.score.metrics import WEIGHTS, prf
@@ -163,6 +165,19 @@ def min_detectable_difference(n_items: int, p: float) -> float:
     return float(_Z_POWER * np.sqrt(p * (1 - p) / n_items))
 
 
+def _paired_result(a_obs: Any, b_obs: Any, diff: float, boot: np.ndarray, p_value: float, n_gold: int) -> dict:
+    """What a paired comparison reports: both scores, B − A with its 95% percentile interval, p, gold items, MDD."""
+    return {
+        "a": float(a_obs),
+        "b": float(b_obs),
+        "diff": diff,
+        "ci": [float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))],
+        "p_value": p_value,
+        "n_gold": n_gold,
+        "mdd": min_detectable_difference(n_gold, float((a_obs + b_obs) / 2)),
+    }
+
+
 def paired_compare(
     joint: np.ndarray, metric: str = "f1", kind: str = "strict", n_boot: int = 1000, n_perm: int = 2000, seed: int = 0,
     weights: np.ndarray = WEIGHTS,
@@ -191,16 +206,7 @@ def paired_compare(
     perm_counts = kept + swapped[:, swap]  # a swapped row of type (a, b) becomes type (b, a)
     d_perm = _metric(perm_counts @ to_b, metric, kind, weights) - _metric(perm_counts @ to_a, metric, kind, weights)
     p_value = float((1 + np.sum(np.abs(d_perm) >= abs(diff) - 1e-12)) / (1 + n_perm))
-    n_gold = int((total @ to_a) @ weights[:, 0])
-    return {
-        "a": float(a_obs),
-        "b": float(b_obs),
-        "diff": diff,
-        "ci": [float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))],
-        "p_value": p_value,
-        "n_gold": n_gold,
-        "mdd": min_detectable_difference(n_gold, float((a_obs + b_obs) / 2)),
-    }
+    return _paired_result(a_obs, b_obs, diff, boot, p_value, int((total @ to_a) @ weights[:, 0]))
 
 
 def holm(p_values: list[float]) -> list[float]:
@@ -302,16 +308,7 @@ def paired_compare_repeats(
     d_perm = (_metric(perm_b[:, :k] / n_b, metric, kind, weights)
               - _metric(perm_a[:, :k] / n_a, metric, kind, weights))  # fmt: skip
     p_value = float((1 + np.sum(np.abs(d_perm) >= abs(diff) - 1e-12)) / (1 + n_perm))
-    n_gold = round(float((total @ to_a) @ weights[:, 0]))
-    return {
-        "a": float(a_obs),
-        "b": float(b_obs),
-        "diff": diff,
-        "ci": [float(np.percentile(boot, 2.5)), float(np.percentile(boot, 97.5))],
-        "p_value": p_value,
-        "n_gold": n_gold,
-        "mdd": min_detectable_difference(n_gold, float((a_obs + b_obs) / 2)),
-    }
+    return _paired_result(a_obs, b_obs, diff, boot, p_value, round(float((total @ to_a) @ weights[:, 0])))
 
 
 __all__ = [

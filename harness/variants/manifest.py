@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from harness.errors import InputError
-from harness.files import atomic_write_text
+from harness.files import atomic_write_text, read_json_model
 from harness.schema import Article, GoldArticle
 from harness.variants.apply import Variant
 
@@ -121,16 +121,7 @@ def read_manifest(path: Path) -> Manifest:
     path = Path(path)
     if path.is_dir():
         path = path / MANIFEST
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the variants manifest: {exc.strerror or exc}", str(path)) from None
-    try:
-        m = Manifest.model_validate_json(data)
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        where = ".".join(str(p) for p in err["loc"])
-        raise InputError(f"not a variants manifest: {where}: {err['msg']}", str(path)) from None
+    m = read_json_model(path, Manifest, "the variants manifest", "a variants manifest")
     if m.manifest_version != MANIFEST_VERSION:
         raise InputError(f"variants manifest version {m.manifest_version} is not {MANIFEST_VERSION}", str(path))
     return m
