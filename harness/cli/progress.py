@@ -110,6 +110,11 @@ class RunProgress:
                 self.request_s += r.latency_s
         if self.quiet:
             return
+        if not self.console.is_terminal and r.ok:  # a pipe or a log: the same words without rich (0.2 ms a line)
+            self.console.file.write(f"  ok {_what(r.prompt, r.model, r.article_id, r.repeat, self.repeats)}: "
+                                    f"{len(r.claims)} claims, {r.latency_s:.1f} s, {r.attempts} attempt(s)"
+                                    + (" (cut at max_tokens)" if r.truncated else "") + "\n")  # fmt: skip
+            return
         what = escape(_what(r.prompt, r.model, r.article_id, r.repeat, self.repeats))
         if r.ok:
             line = (f"  [green]ok[/] {what}: {len(r.claims)} claims, {r.latency_s:.1f} s, {r.attempts} attempt(s)"

@@ -46,11 +46,17 @@ class ResponseSpec:
     """What instructor is asked to fill (`model`, whose JSON schema `schema` is sent) and how its answer is read."""
 
     source: str  # "built-in", the schema file as the prompt names it, or `package.module:Class`
-    model: type[BaseModel]
+    base: type[BaseModel]  # the model as written: stored answers are read back with it
     schema: dict[str, Any] = field(repr=False)
     sha256: str
     claims_key: str = CLAIMS
     fields: dict[str, str] = field(default_factory=dict)  # target -> the item property it is read from
+
+    @functools.cached_property
+    def model(self) -> type[BaseModel]:
+        """`base` as instructor's response model, built on first use: a run answered from the cache never imports
+        instructor (nor openai, about half a second)."""
+        return builtin.instructor_model() if self.builtin else _wrapped(self.base, self.schema)
 
     @property
     def builtin(self) -> bool:
@@ -58,7 +64,7 @@ class ResponseSpec:
 
     def validate(self, data: dict[str, Any]) -> BaseModel:
         """A stored answer (a cache entry's `answer`) read back as the model."""
-        return self.model.model_validate(data)
+        return self.base.model_validate(data)
 
     def dump(self, answer: BaseModel) -> dict[str, Any]:
         """An answer as stored, under the schema's own property names."""
@@ -117,7 +123,7 @@ def _texts(value: object, keep_objects: bool = False) -> list[Any]:
 @functools.cache
 def builtin_spec() -> ResponseSpec:
     """The built-in answer model (harness/extract/response.py): the schema and cache keys of every shipped prompt."""
-    return ResponseSpec(BUILTIN, builtin.instructor_model(), builtin.ClaimsAnswer.model_json_schema(),
+    return ResponseSpec(BUILTIN, builtin.ClaimsAnswer, builtin.ClaimsAnswer.model_json_schema(),
                         builtin.schema_sha256())  # fmt: skip
 
 
@@ -151,7 +157,7 @@ def from_schema_file(path: Path, named: str, fields: dict[str, str]) -> Response
     sent.setdefault("description", "Claims found in the article.")
     claims_key, mapping = check_mapping(sent, fields)
     model = build_model(sent, str(sent["title"]))
-    return ResponseSpec(named, _wrapped(model, sent), sent, canonical_sha256(sent), claims_key, mapping)
+    return ResponseSpec(named, model, sent, canonical_sha256(sent), claims_key, mapping)
 
 
 def from_import(ref: str, fields: dict[str, str]) -> ResponseSpec:
@@ -169,7 +175,7 @@ def from_import(ref: str, fields: dict[str, str]) -> ResponseSpec:
         raise SchemaRefused(f"response_model {ref!r} is not a pydantic model class")
     sent = obj.model_json_schema()
     claims_key, mapping = check_mapping(_inline(sent, sent.get("$defs", {})), fields)
-    return ResponseSpec(ref, _wrapped(obj, sent), sent, canonical_sha256(sent), claims_key, mapping)
+    return ResponseSpec(ref, obj, sent, canonical_sha256(sent), claims_key, mapping)
 
 
 def _inline(node: Any, defs: dict[str, Any], depth: int = 0) -> Any:

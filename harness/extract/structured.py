@@ -5,14 +5,17 @@ instructor patches a thin create function that posts the prepared request with t
 `chat.completions.create`, without re-walking the typed request on every call. Its hooks feed the retry policy's
 token counts.
 
-Public API only, but for one speed-up: `_check_response_models_once` wraps instructor's internal async-validator
-check (no public switch exists); it changes nothing when instructor's layout moves, and
-tests/test_dependency_versions.py pins the versions it was checked against.
+Public API only, but for two speed-ups: `_check_response_models_once` wraps instructor's internal async-validator
+check (no public switch exists) and `_prepare_once` memoises instructor's request preparation (the JSON-schema
+prompt it rebuilds on every call) through its mode registry; each changes nothing when instructor's layout moves,
+and tests/test_dependency_versions.py pins the versions they were checked against.
 """
 
 from __future__ import annotations
 
+import copy
 import importlib
+import json
 import logging
 import weakref
 from collections.abc import AsyncIterator
@@ -70,6 +73,7 @@ def structured_client(client: openai.AsyncOpenAI, params: GenParams) -> instruct
     _check_response_models_once()
 
     mode = getattr(instructor.Mode, MODES[mode_name(params.mode)])
+    _prepare_once(mode)
     structured = instructor.AsyncInstructor(
         client=client, create=instructor.patch(create=post_chat, mode=mode), mode=mode,
     )  # fmt: skip
@@ -110,3 +114,76 @@ def _check_response_models_once() -> None:
     checks.reject_async_validators = reject_async_validators
     if getattr(patch, "reject_async_validators", None) is original:
         patch.reject_async_validators = reject_async_validators
+
+
+def _prepare_once(mode: Any) -> None:
+    """Make instructor prepare a request (schema prompt merged into the system message, response_format) once per
+    (response model, system message, other fields) in `mode`, then reuse it with each call's own user message.
+
+    instructor rebuilds the prompt on every call: the schema, `json.dumps(indent=2)` and `dedent`, about 0.15 ms. The
+    reuse starts only after a second call has confirmed that the reused request equals instructor's own, so a
+    preparation that depends on more than these parts is never reused; any other shape of call goes to instructor.
+    """
+    registry: Any
+    providers: Any
+    try:
+        registry = importlib.import_module("instructor.v2.core.registry")
+        providers = importlib.import_module("instructor.v2.core.providers")
+        handlers = registry.mode_registry.get_handlers(providers.Provider.OPENAI, mode)
+    except (ImportError, AttributeError, KeyError, LookupError):
+        return
+    original = getattr(handlers, "request_handler", None)
+    if original is None or getattr(original, "harness_once", False):
+        return
+    confirmed: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
+    first: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
+
+    def request_handler(response_model: Any, kwargs: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+        key = _prepared_key(response_model, kwargs)
+        if key is None:
+            return original(response_model=response_model, kwargs=kwargs)
+        if (done := confirmed.get(key)) is not None:
+            return done[0], _reused(done[1], kwargs["messages"][1])
+        model, prepared = original(response_model=response_model, kwargs=kwargs)
+        seen = first.get(key)
+        if seen is None:
+            first[key] = (model, copy.deepcopy(prepared))
+        elif (
+            seen[0] is model
+            and list(reused := _reused(seen[1], kwargs["messages"][1])) == list(prepared)
+            and (reused == prepared)
+        ):
+            confirmed[key] = seen  # a second call, another user message: instructor's own equals the reused one
+        return model, prepared
+
+    request_handler.__dict__["harness_once"] = True  # the marker read above: never wrap twice
+    request_handler.__dict__["__wrapped__"] = original  # instructor's own, for the tests to compare against
+    handlers.request_handler = request_handler
+
+
+def _prepared_key(response_model: Any, kwargs: dict[str, Any]) -> tuple[Any, ...] | None:
+    """What a preparation may depend on, for the harness's calls ([system, user] text messages); None otherwise."""
+    messages = kwargs.get("messages")
+    if not (isinstance(response_model, type) and isinstance(messages, list) and len(messages) == 2):
+        return None
+    system, user = messages
+    if not (isinstance(system, dict) and isinstance(user, dict) and set(system) == set(user) == {"role", "content"}):
+        return None
+    if system["role"] != "system" or user["role"] != "user" or not isinstance(system["content"], str):
+        return None
+    if not isinstance(user["content"], str):
+        return None
+    try:
+        rest = json.dumps({k: v for k, v in kwargs.items() if k != "messages"}, sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+    return response_model, system["content"], rest
+
+
+def _reused(prepared: dict[str, Any], user: dict[str, str]) -> dict[str, Any]:
+    """A confirmed preparation with this call's user message in place of the one it was made with (same key order:
+    a batch line is hashed as written)."""
+    messages = prepared.get("messages")
+    if not (isinstance(messages, list) and len(messages) == 2):
+        return {"messages": None}  # not the shape reused: never equal to instructor's own
+    return {k: [dict(messages[0]), dict(user)] if k == "messages" else copy.deepcopy(v) for k, v in prepared.items()}

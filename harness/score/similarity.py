@@ -11,7 +11,6 @@ from __future__ import annotations
 from itertools import chain
 
 import numpy as np
-from scipy.sparse import csr_matrix
 
 from harness.score.align import CLAIM_THRESHOLD, TIE_BREAK, assign, claim_similarity, word_count
 from harness.score.metrics import dice
@@ -39,6 +38,8 @@ def _word_dice(
     hit = (
         columns[at] == p_key if len(columns) else np.zeros(len(p_key), dtype=bool)
     )  # a word no gold claim has adds to |p| only
+    from scipy.sparse import csr_matrix  # imported on first use: a run without gold never loads it
+
     g = csr_matrix((np.ones(len(g_cols), dtype=np.int64), (g_rows, g_cols)), shape=(len(g_words), len(columns)))
     p = csr_matrix(
         (np.ones(int(hit.sum()), dtype=np.int64), (p_rows[hit], at[hit])), shape=(len(p_words), len(columns))
