@@ -319,9 +319,13 @@ def test_a_server_that_never_answers_is_stopped_at_the_startup_timeout(tmp_path:
 
 HOLDER = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
     from pathlib import Path
     from harness.extract import local_model_server
+    # A harness started under nohup, or as a background job of a shell without job control, inherits SIGHUP or SIGINT
+    # ignored, and rightly keeps ignoring them; this holder stands for one started from a terminal, as users do.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     if sys.argv[2] == "without-parent-death-signal":  # so only the handler under test can stop the server
         local_model_server._die_with_parent_hook = lambda: None
     command = lambda port: [sys.executable, sys.argv[1], "--port", str(port)]
