@@ -1,5 +1,6 @@
 """A lean OpenAI-compatible endpoint for benchmarks: every chat completion is answered after a fixed delay with one
-small valid claims answer. asyncio streams on 127.0.0.1 only, keep-alive, no body parsing (the answer is built once).
+small valid claims answer. asyncio streams on 127.0.0.1 (or every address, `host="0.0.0.0"`, so a client can reach
+it through the machine's own network address), keep-alive, no body parsing (the answer is built once).
 
 Bounded and self-stopping: it refuses work after `max_requests` and stops itself after `max_seconds`, whatever the
 client does. It records when the first request arrived and when the last answer left, so a benchmark can time the
@@ -32,8 +33,11 @@ def _response(answer: dict) -> bytes:
 class LoopbackServer:
     """`with LoopbackServer(delay=0.2) as srv:` then point a client at `srv.base_url`."""
 
-    def __init__(self, delay: float = 0.2, max_requests: int = 100_000, max_seconds: float = 600.0):
+    def __init__(
+        self, delay: float = 0.2, max_requests: int = 100_000, max_seconds: float = 600.0, host: str = "127.0.0.1"
+    ):
         self.delay = delay
+        self.host = host
         self.max_requests = max_requests
         self.max_seconds = max_seconds
         self.requests = 0
@@ -49,7 +53,11 @@ class LoopbackServer:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/v1"
+        return self.url_at("127.0.0.1")
+
+    def url_at(self, address: str) -> str:
+        """The endpoint's base URL through `address` (127.0.0.1, or a network address when bound to 0.0.0.0)."""
+        return f"http://{address}:{self.port}/v1"
 
     def reset_counts(self) -> None:
         self.requests, self.first_arrival, self.last_sent, self.peak_in_flight = 0, None, None, 0
@@ -57,7 +65,7 @@ class LoopbackServer:
     def start(self) -> LoopbackServer:
         self._thread.start()
         self._server = asyncio.run_coroutine_threadsafe(
-            asyncio.start_server(self._handle, "127.0.0.1", 0, backlog=2048), self._loop
+            asyncio.start_server(self._handle, self.host, 0, backlog=2048), self._loop
         ).result(10)
         self.port = self._server.sockets[0].getsockname()[1]
         self._loop.call_soon_threadsafe(self._loop.call_later, self.max_seconds, self._expire)  # self-stopping

@@ -1,8 +1,8 @@
 """Every benchmark in one go (`make bench`): runs each as its own process, prints one table with the machine it ran
 on, and writes it to benchmarks/results.md.
 
-Takes about 6-8 minutes on 2 cores, most of it the embedded model's fresh run (`--embedded recorded` reads the
-committed answers instead, `--embedded skip` leaves it out).
+Takes about 20 minutes on 2 cores, most of it the embedded model's fresh run and the five throughput rounds
+(`--embedded recorded` reads the committed answers instead, `--embedded skip` leaves it out).
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ def machine() -> dict[str, str]:
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() or str(os.cpu_count())
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
     return {"nproc": nproc, "cpu": cpu, "ram": ram, "python": platform.python_version(),
-            "commit": commit.strip() or "?", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}  # fmt: skip
+            "commit": commit.strip() or "?", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "load": " / ".join(f"{x:.2f}" for x in os.getloadavg())}  # fmt: skip
 
 
 def bench(script: str, *args: str) -> list[dict]:
@@ -60,11 +61,13 @@ def table(rows: list[dict]) -> list[tuple[str, str, str, str, str, str]]:
         if "error" in r or "skipped" in r:
             out.append((b, "-", "-", "-", "-", r.get("error") or r.get("skipped")))
         elif b == "throughput":
-            out.append((b, f"{r['articles']} articles, concurrency {r['concurrency']}", f"{r['wall_s']} s",
-                        f"floor {r['floor_s']} s", f"{r['wall_ratio']}x",
-                        f"request phase {r['api_s']} s ({r['api_ratio']}x); plain asyncio client "
-                        f"{r['plain_client_ratio']}x; in flight {r['peak_in_flight']}; "
-                        f"startup and the rest {round(r['wall_s'] - r['api_s'], 2)} s"))  # fmt: skip
+            out.append((b, f"{r['articles']} articles, c={r['concurrency']}, {r['address']} "
+                        f"(median of {r['rounds']})", f"{r['wall_s']} s", f"floor {r['floor_s']} s",
+                        f"{r['wall_ratio']}x",
+                        f"request phase {r['api_ratio']}x; openai peer {r['peer_s']} s ({r['peer_ratio']}x, request "
+                        f"phase {r['peer_api_ratio']}x), harness/peer {r['vs_peer']}x; plain asyncio client "
+                        f"{r['plain_client_ratio']}x; wall range {r['wall_range_s'][0]}-{r['wall_range_s'][1]} s; "
+                        f"load {r['load_before'][0]} -> {r['load_after'][0]}"))  # fmt: skip
         elif b == "warm_cache":
             asked = r.get("endpoint_requests", r["requests"])
             out.append((b, f"5 seed articles, {r['case']}", f"{r['total_s']} s", "target 2 s",
@@ -103,7 +106,7 @@ def table(rows: list[dict]) -> list[tuple[str, str, str, str, str, str]]:
 def render(m: dict[str, str], rows: list[tuple[str, ...]]) -> str:
     head = ("benchmark", "case", "measured", "floor / target", "ratio", "detail")
     lines = [f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram']} RAM; Python {m['python']}; "
-             f"commit {m['commit']}; {m['date']}.", "",
+             f"commit {m['commit']}; {m['date']}; load average at the start {m['load']}.", "",
              "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]  # fmt: skip
     lines += ["| " + " | ".join(str(c).replace("|", "/") for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
@@ -113,17 +116,20 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--embedded", choices=["fresh", "recorded", "skip"], default="fresh")
     ap.add_argument("--articles", default="500", help="articles for the throughput benchmark")
+    ap.add_argument("--rounds", default="5", help="interleaved rounds of the throughput benchmark (medians)")
     ap.add_argument("--out", type=Path, default=HERE / "results.md")
     args = ap.parse_args()
+    m = machine()  # the load average before anything runs
     rows: list[dict] = []
-    rows += bench("bench_throughput.py", "--articles", args.articles, "--concurrency", "10", "50", "100")
+    rows += bench("bench_throughput.py", "--articles", args.articles, "--rounds", args.rounds,
+                  "--concurrency", "10", "50", "100")  # fmt: skip
     rows += bench("bench_warm_cache.py")
     if args.embedded != "skip":
         rows += bench("bench_embedded.py", *(["--from-recorded"] if args.embedded == "recorded" else []))
     rows += bench("bench_scoring.py", "--sizes", "5000", "10000")
     rows += bench("bench_faults.py")
     rows += bench("bench_normalize.py")
-    text = render(machine(), table(rows))
+    text = render(m, table(rows))
     print(text)
     args.out.write_text("# Benchmark results\n\nWritten by `make bench` (benchmarks/run_all.py); what each row "
                         "measures is in benchmarks/README.md.\n\n" + text, encoding="utf-8")  # fmt: skip
