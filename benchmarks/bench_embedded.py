@@ -13,6 +13,7 @@ else the machine was doing then). Prints one JSON line per article and one summa
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -42,11 +43,15 @@ def fresh_samples(n_threads: int) -> tuple[list[dict], str]:
 
 
 def recorded_samples(prompt: str) -> tuple[list[dict], str]:
+    """The recorded answers of `prompt` to the seed articles themselves at temperature 0 (not the repeats at 0.7,
+    not the metamorphic variants, whose texts differ)."""
+    seeds = {hashlib.sha256(f.read_bytes()).hexdigest() for f in (ROOT / "seeds").glob("*.txt")}
     rows = []
     for p in sorted((ROOT / "reports" / "recorded").glob("*.json")):
         e = json.loads(p.read_text(encoding="utf-8"))
-        parts = e["parts"]
-        if parts["endpoint"].startswith("local:") and e["labels"].get("prompt") == prompt and parts["repeat"] == 0:
+        parts, labels = e["parts"], e["labels"]
+        if (parts["endpoint"].startswith("local:") and labels.get("prompt") == prompt and parts["repeat"] == 0
+                and parts.get("temperature") == 0 and labels.get("article_sha256") in seeds):  # fmt: skip
             rows.append({"article_id": e["labels"]["article_id"], "prompt_tokens": e["usage"]["prompt_tokens"],
                          "completion_tokens": e["usage"]["completion_tokens"], "latency_s": e["latency_s"],
                          "ok": True, "truncated": e["truncated"], "created": e["created"]})  # fmt: skip
