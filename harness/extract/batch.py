@@ -22,7 +22,7 @@ from pydantic import BaseModel, Field, ValidationError
 from harness.extract.cache import Usage
 from harness.extract.faults import Failure, server_text
 from harness.extract.params import GenParams
-from harness.extract.provider import MAX_ANSWER_BYTES, MAX_FIELD_CHARS
+from harness.extract.provider import MAX_ANSWER_BYTES, check_answer_size
 from harness.extract.response_spec import ResponseSpec
 from harness.extract.retry import Outcome, with_retries
 from harness.extract.runner import Sample
@@ -185,9 +185,7 @@ async def _outcomes(lines: list[dict[str, Any]], samples: dict[str, Sample], par
             async with use_schema(spec.schema):  # the prompt's response model, as Provider asks for it
                 answer = await client.create(model=sample.model, messages=sample.messages,  # type: ignore[arg-type]
                                              response_model=spec.model, max_retries=0, strict=False)  # fmt: skip
-            longest = _longest(answer.model_dump())
-            if longest > MAX_FIELD_CHARS:
-                raise AnswerTooLarge(MAX_FIELD_CHARS, longest, "a string of the answer", "characters")
+            check_answer_size(answer)
             return answer
 
         outcome = await with_retries(call, once, None, secrets, spec.salvage)
@@ -203,13 +201,3 @@ def _usage(line: dict[str, Any]) -> Usage:
         return Usage()
     return Usage(prompt_tokens=int(usage.get("prompt_tokens") or 0),
                  completion_tokens=int(usage.get("completion_tokens") or 0))  # fmt: skip
-
-
-def _longest(value: Any) -> int:
-    if isinstance(value, str):
-        return len(value)
-    if isinstance(value, dict):
-        value = list(value.values())
-    if isinstance(value, (list, tuple)):
-        return max((_longest(v) for v in value), default=0)
-    return 0

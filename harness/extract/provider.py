@@ -64,6 +64,14 @@ def _longest_string(value: Any) -> int:
     return 0
 
 
+def check_answer_size(answer: Any) -> None:
+    """AnswerTooLarge when a string of a parsed answer (a pydantic model) is over MAX_FIELD_CHARS: the rule every
+    path that reads answers applies, live or from a batch."""
+    longest = _longest_string(answer.model_dump())
+    if longest > MAX_FIELD_CHARS:
+        raise AnswerTooLarge(MAX_FIELD_CHARS, longest, "a string of the answer", "characters")
+
+
 class Provider:
     """An OpenAI-compatible endpoint wrapped by instructor; build one per run and share it across requests.
 
@@ -113,9 +121,7 @@ class Provider:
                 model=model, messages=messages, response_model=spec.model,  # type: ignore[arg-type]
                 max_retries=self.params.max_retries, strict=False, **self.sampling(repeat),
             )  # fmt: skip
-        longest = _longest_string(answer.model_dump())
-        if longest > MAX_FIELD_CHARS:
-            raise AnswerTooLarge(MAX_FIELD_CHARS, longest, "a string of the answer", "characters")
+        check_answer_size(answer)
         return answer
 
     def sampling(self, repeat: int = 0) -> dict[str, Any]:
