@@ -17,18 +17,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from timed_run import bench_env, timed_run  # noqa: E402
+
 from tests.fake_openai_server import FakeOpenAIServer  # noqa: E402  (the project root goes on the path first)
 
-HARNESS = str(Path(sys.executable).parent / "harness")
 TIMEOUT, ATTEMPTS = 0.5, 3
 PLAN = {"a01_clean": (None, 0), "a03_429_once": ("429:1.5", 1), "a04_429_always": ("429:0", 10),
         "a08_slow": ("slow:3", 10)}  # fmt: skip
@@ -52,20 +51,13 @@ def fault_run() -> list[dict]:
             for a, (fault, n) in PLAN.items():
                 if fault:
                     srv.add_faults(*[fault] * n, marker=marker(a))
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
-            env.update(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY="sk-bench-faults")
-            cmd = [HARNESS, "run", "--model", "fake-model", "--articles", str(work / "articles"),
-                   "--cache-dir", str(work / "cache"), "--recorded", str(work / "none"), "--out", str(work / "runs"),
-                   "--max-attempts", str(ATTEMPTS), "--max-retries", "1", "--timeout", str(TIMEOUT),
-                   "--max-failure-rate", "1", "--concurrency", "16", "--no-report", "--quiet",
-                   "--n-boot", "10"]  # fmt: skip
-            t0 = time.perf_counter()
-            r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
-            wall = time.perf_counter() - t0
-        if r.returncode != 0:
-            raise SystemExit(f"harness run failed ({r.returncode}): {r.stderr[-500:]}")
-        path = next(ln.split(": ", 1)[1] for ln in r.stdout.splitlines() if ln.startswith("record: "))
-        rec = json.loads(Path(path).read_text(encoding="utf-8"))
+            env = bench_env(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY="sk-bench-faults")
+            args = ["--model", "fake-model", "--articles", str(work / "articles"),
+                    "--cache-dir", str(work / "cache"), "--recorded", str(work / "none"), "--out", str(work / "runs"),
+                    "--max-attempts", str(ATTEMPTS), "--max-retries", "1", "--timeout", str(TIMEOUT),
+                    "--max-failure-rate", "1", "--concurrency", "16", "--no-report", "--quiet",
+                    "--n-boot", "10"]  # fmt: skip
+            wall, rec = timed_run(args, env, timeout=300)
     rows = []
     for s in rec["samples"]:
         floor, bound = FLOORS[s["article_id"]]

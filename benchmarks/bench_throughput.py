@@ -31,9 +31,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loopback_server import LoopbackServer
+from timed_run import bench_env, timed_run
 
 ROOT = Path(__file__).resolve().parents[1]
-HARNESS = str(Path(sys.executable).parent / "harness")
 PEER = Path(__file__).resolve().parent / "openai_peer.py"
 SENTENCES = [
     "Menteri Koperasi dan UKM mengatakan {n} juta UMKM sudah masuk ekosistem digital per Juni {y}.",
@@ -54,37 +54,11 @@ def make_articles(folder: Path, n: int) -> None:
 
 
 def harness_run(base_url: str, articles: Path, work: Path, concurrency: int, quiet: bool) -> tuple[float, dict]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
-    env["OPENAI_API_KEY"] = "sk-bench"
-    cmd = [
-        HARNESS,
-        "run",
-        "--base-url",
-        base_url,
-        "--model",
-        "bench-model",
-        "--articles",
-        str(articles),
-        "--cache-dir",
-        str(work / "cache"),
-        "--recorded",
-        str(work / "none"),
-        "--out",
-        str(work / "runs"),
-        "--concurrency",
-        str(concurrency),
-        "--max-attempts",
-        "1",
-        "--no-report",
-        *(["--quiet"] if quiet else []),
-    ]
-    t0 = time.perf_counter()
-    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    wall = time.perf_counter() - t0
-    if r.returncode != 0:
-        raise SystemExit(f"harness run failed ({r.returncode}): {r.stderr[-2000:]}")
-    path = next(line.split(": ", 1)[1] for line in r.stdout.splitlines() if line.startswith("record: "))
-    return wall, json.loads(Path(path).read_text(encoding="utf-8"))
+    args = ["--base-url", base_url, "--model", "bench-model", "--articles", str(articles),
+            "--cache-dir", str(work / "cache"), "--recorded", str(work / "none"), "--out", str(work / "runs"),
+            "--concurrency", str(concurrency), "--max-attempts", "1", "--no-report",
+            *(["--quiet"] if quiet else [])]  # fmt: skip
+    return timed_run(args, bench_env(OPENAI_API_KEY="sk-bench"), timeout=600)
 
 
 async def plain_client(host: str, port: int, n: int, concurrency: int) -> float:
