@@ -190,20 +190,26 @@ REFUSALS = [
 ]  # fmt: skip
 
 
+def _refused_line(tmp_path: Path, prompt: Path) -> str:
+    """`harness run --prompt PROMPT` against a fake endpoint: exit 2, nothing asked, nothing written; its one line."""
+    with FakeOpenAIServer() as srv:
+        r = cli("run", "--model", "m", "--prompt", str(prompt), "--cache-dir", str(tmp_path / "c"), "--out",
+                str(tmp_path / "runs"), env=endpoint_env(srv.base_url, "k"))  # fmt: skip
+        assert srv.requests == 0
+    assert r.returncode == 2
+    assert not (tmp_path / "runs").exists()
+    (line,) = r.stderr.strip().splitlines()
+    return line
+
+
 @pytest.mark.parametrize(("schema", "fields", "says"), REFUSALS)
 def test_a_schema_that_cannot_be_used_is_refused_before_any_request(tmp_path, schema, fields, says):
     folder = tmp_path / "p"
     folder.mkdir()
     (folder / "s.json").write_text(json.dumps(schema), encoding="utf-8")
     path = prompt_file(folder, "bad", f"response_schema: s.json\nresponse_fields: {fields}\n")
-    with FakeOpenAIServer() as srv:
-        r = cli("run", "--model", "m", "--prompt", str(path), "--cache-dir", str(tmp_path / "c"), "--out",
-                str(tmp_path / "runs"), env=endpoint_env(srv.base_url, "k"))  # fmt: skip
-        assert srv.requests == 0
-    assert r.returncode == 2
-    (line,) = r.stderr.strip().splitlines()
+    line = _refused_line(tmp_path, path)
     assert f"{path}:3: response_schema: " in line and says in line, line
-    assert not (tmp_path / "runs").exists()
 
 
 @pytest.mark.parametrize(
@@ -217,12 +223,7 @@ def test_a_schema_that_cannot_be_used_is_refused_before_any_request(tmp_path, sc
 )
 def test_a_missing_file_or_model_is_refused_before_any_request(tmp_path, head, line_no, says):
     path = prompt_file(tmp_path / "p", "bad", head)
-    with FakeOpenAIServer() as srv:
-        r = cli("run", "--model", "m", "--prompt", str(path), "--cache-dir", str(tmp_path / "c"), "--out",
-                str(tmp_path / "runs"), env=endpoint_env(srv.base_url, "k"))  # fmt: skip
-        assert srv.requests == 0
-    assert r.returncode == 2
-    (line,) = r.stderr.strip().splitlines()
+    line = _refused_line(tmp_path, path)
     assert f"{path}:{line_no}: " in line and says in line, line
 
 
