@@ -16,6 +16,19 @@ SEEDS = ROOT / "seeds"
 GOLD = ROOT / "gold"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_prepared_requests(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The user's own prepared requests are never read or written by the tests, module fixtures included."""
+    os.environ["HARNESS_PREPARED_DIR"] = str(tmp_path_factory.mktemp("prepared-session"))
+
+
+@pytest.fixture(autouse=True)
+def _own_prepared_requests(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no prepared request kept (harness.extract.direct), in-process and in the harness
+    processes it starts: what one test's run kept must not decide which path another's first requests take."""
+    monkeypatch.setenv("HARNESS_PREPARED_DIR", str(tmp_path_factory.mktemp("prepared")))
+
+
 @pytest.fixture(scope="session")
 def articles():
     from harness.corpus import load_articles
@@ -54,9 +67,20 @@ def run_cli(*args: str, cwd: Path = ROOT, env: dict | None = None, timeout: floa
     )
 
 
+def own_setting(name: str) -> bool:
+    """An OPENAI_*/HARNESS_* variable of this shell, which a test's harness must not see; the test's own
+    prepared-request folder (set per test above) is not one of them."""
+    return name.startswith(("OPENAI_", "HARNESS_")) and name != "HARNESS_PREPARED_DIR"
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """This process's environment without the shell's OPENAI_*/HARNESS_* settings, plus `extra`: for a subprocess."""
+    return {**{k: v for k, v in os.environ.items() if not own_setting(k)}, **extra}
+
+
 def endpoint_env(base_url: str | None = None, api_key: str | None = None) -> dict[str, str | None]:
     """For `cli(..., env=...)`: no OPENAI_*/HARNESS_* variable of this shell, then the endpoint given (if any)."""
-    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("OPENAI_", "HARNESS_"))}
+    env: dict[str, str | None] = {k: None for k in os.environ if own_setting(k)}
     if base_url is not None:
         env["OPENAI_BASE_URL"] = base_url
     if api_key is not None:

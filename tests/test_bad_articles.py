@@ -6,7 +6,6 @@ that tries to give orders changes nothing but the article slot of the user messa
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import cli, endpoint_env
+from tests.conftest import clean_env, cli, endpoint_env
 from tests.fake_openai_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,7 +51,7 @@ def harness_run(
             "--timeout", "10", "--n-boot", "100"]  # fmt: skip
     if not process:
         return cli(*args, env=endpoint_env(srv.base_url, "sk-test-bad-articles"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    env = clean_env()
     env.update(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY="sk-test-bad-articles")
     return subprocess.run([HARNESS, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 

@@ -5,7 +5,6 @@ wait resumed on the same batch; per-line errors, an expired and a failed batch a
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli, endpoint_env
+from tests.conftest import clean_env, cli, endpoint_env
 from tests.fake_batch_server import FakeBatchServer
 from tests.test_extract_runner import A001, ANSWERS
 
@@ -207,7 +206,7 @@ def test_a_killed_wait_is_resumed_by_the_same_command(tmp_path, server):
     server.polls_before_end = 10**6
     folders = ["--cache-dir", str(tmp_path / "cache"), "--recorded", str(tmp_path / "none"), "--out",
                str(tmp_path / "runs"), "--n-boot", "20", "--model", "fake-model", "--batch", *FAST]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    env = clean_env()
     env |= {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test"}
     child = subprocess.Popen([sys.executable, "-m", "harness", "run", *folders], cwd=ROOT, env=env,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip

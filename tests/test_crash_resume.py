@@ -8,7 +8,6 @@ delay; `--concurrency 1` makes the samples finish one at a time, and the kill co
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import subprocess
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.conftest import clean_env
 from tests.fake_openai_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,7 +55,7 @@ def command(tmp_path: Path, cache: str, out: str) -> list[str]:
 
 
 def environment(srv: FakeOpenAIServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    env = clean_env()
     env.update(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY="sk-test-resume")
     return env
 

@@ -29,6 +29,7 @@ from harness.extract.provider import GenParams
 from harness.pipeline import RunConfig, execute_run
 from harness.records import read_run
 from harness.score.grounding import locate
+from tests.conftest import clean_env
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTICLE = "001_ace72b6c210ee1f9"  # the shortest seed article in tokens
@@ -137,7 +138,7 @@ def test_a_harness_killed_outright_mid_answer_takes_the_real_server_along(tmp_pa
     test is this server process, started by the harness that is killed."""
     if not lm.model_path().is_file():
         pytest.skip(f"embedded model weights absent ({lm.model_path()}); run `harness local-model setup`")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    env = clean_env()
     cmd = [str(Path(sys.executable).parent / "harness"), "run", "--article", ARTICLE, "--prompt", "plain",
            "--cache-dir", str(tmp_path / "cache"), "--recorded", str(tmp_path / "none"),
            "--out", str(tmp_path / "runs"), "--no-report", "-q", "--n-threads", "1"]  # fmt: skip

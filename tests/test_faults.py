@@ -10,13 +10,13 @@ The fault kinds themselves are unit-tested in tests/test_extract_provider.py; th
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import clean_env
 from tests.fake_openai_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +71,7 @@ def queue_faults(srv: FakeOpenAIServer) -> None:
 
 
 def harness_run(tmp_path: Path, srv: FakeOpenAIServer, *extra: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    env = clean_env()
     env.update(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY="sk-test-faults")
     cmd = [HARNESS, "run", "--model", "fake-model", "--articles", str(tmp_path / "articles"),
            "--cache-dir", str(tmp_path / "cache"), "--recorded", str(tmp_path / "none"),

@@ -24,6 +24,7 @@ from harness.extract.progress import ProgressHooks, decoded, slots_url
 from harness.extract.provider import Provider
 from harness.extract.runner import request_samples
 from harness.pipeline import plan_run
+from tests.conftest import clean_env
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.test_extract_runner import ANSWERS, config
 
@@ -160,7 +161,7 @@ def test_a_pipe_gets_a_plain_line_every_30_s_of_a_long_answer():
 
 
 def _env(srv: FakeOpenAIServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    env = clean_env()
     env.update(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY="k", TERM="xterm-256color", COLUMNS="120", LINES="40")
     env.pop("NO_COLOR", None)
     return env

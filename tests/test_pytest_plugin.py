@@ -15,7 +15,7 @@ import pytest
 
 from harness import records as rec
 from harness.score.vocabulary import REPORTED
-from tests.conftest import ROOT
+from tests.conftest import ROOT, own_setting
 from tests.test_report_support import gold_answers, make_record
 
 pytest_plugins = ["pytester"]
@@ -40,7 +40,7 @@ def project(pytester, monkeypatch):
     shutil.copy(DATA / "reports" / "baseline.json", pytester.path / "reports" / "baseline.json")
     shutil.copy(EXAMPLE, pytester.path / EXAMPLE.name)
     pytester.makeini("[pytest]\n")
-    for var in [v for v in list(os.environ) if v.startswith(("OPENAI_", "HARNESS_"))]:
+    for var in [v for v in list(os.environ) if own_setting(v)]:
         monkeypatch.delenv(var)
     return pytester
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from tests.conftest import clean_env, own_setting
 from tests.fake_openai_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,7 +36,7 @@ def invoke(*args: str, server: FakeOpenAIServer | None = None):
 
     from harness.cli import app
 
-    env: dict[str, str | None] = {k: None for k in os.environ if k.startswith(("OPENAI_", "HARNESS_"))}
+    env: dict[str, str | None] = {k: None for k in os.environ if own_setting(k)}
     if server is not None:
         env.update(OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="sk-test-refused")
     with contextlib.chdir(ROOT):
@@ -147,7 +148,7 @@ def test_a_late_write_failure_is_one_line_and_keeps_the_answers(tmp_path, articl
 def test_stdout_that_cannot_be_written_is_one_line(tmp_path, articles, server):
     if not os.path.exists("/dev/full"):
         pytest.skip("no /dev/full here")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    env = clean_env()
     env.update(OPENAI_BASE_URL=server.base_url, OPENAI_API_KEY="sk-test-refused")
     with open("/dev/full", "w") as full:
         p = subprocess.run([HARNESS, *run_args(tmp_path, articles)], cwd=ROOT, env=env, stdout=full,

@@ -4,7 +4,6 @@ the subject (environment variables, exit codes, a SIGKILL), the same verbs in th
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.score.vocabulary import REPORTED
-from tests.conftest import cli, endpoint_env
+from tests.conftest import clean_env, cli, endpoint_env
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.test_extract_runner import A001, ANSWERS
 
@@ -42,7 +41,7 @@ def harness(
         args = [*args, *defaults]
     if not process:
         return cli(*args, env=endpoint_env(srv.base_url, SECRET) if srv is not None else endpoint_env())
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    env = clean_env()
     if srv is not None:
         env.update(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY=SECRET)
     return subprocess.run([HARNESS, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -136,7 +135,7 @@ def test_a_killed_run_resumes_with_only_the_missing_samples(tmp_path, server):
         "--out",
         str(tmp_path / "runs"),
     ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    env = clean_env()
     env.update(OPENAI_BASE_URL=server.base_url)
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60

@@ -10,7 +10,6 @@ the key must still not be in it.
 from __future__ import annotations
 
 import base64
-import os
 import secrets
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.conftest import clean_env
 from tests.fake_openai_server import FakeOpenAIServer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +41,7 @@ def session(tmp_path_factory):
     """run (with --record-to), report, cache explain and cache list, all with the planted key in the environment."""
     tmp = tmp_path_factory.mktemp("secrets")
     key = f"sk-test-PLANTED-{secrets.token_hex(12)}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    env = clean_env()
     outputs: list[subprocess.CompletedProcess] = []
     store = ["--cache-dir", str(tmp / "cache"), "--recorded", str(tmp / "none")]
 
@@ -106,7 +106,7 @@ def test_the_failure_is_recorded_and_reported(session):
 
 def test_a_key_echoed_back_by_the_endpoint_is_not_written(tmp_path):
     key = f"sk-test-PLANTED-{secrets.token_hex(12)}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "HARNESS_"))}
+    env = clean_env()
     with FakeOpenAIServer({"Rudy Salahuddin": {"claims": [CLAIM]}}) as srv:
         env.update(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY=key)
         srv.always_fault = "401"  # {"error": {"message": "Incorrect API key provided: <the key>"}}

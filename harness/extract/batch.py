@@ -28,7 +28,7 @@ from harness.extract.retry import Outcome, with_retries
 from harness.extract.runner import Sample
 from harness.extract.structured import structured_client, use_schema
 from harness.extract.tokens import request_bodies
-from harness.extract.transport import AnswerTooLarge
+from harness.extract.wire import AnswerTooLarge
 from harness.files import atomic_write_text, now_utc
 
 ENDPOINT = "/v1/chat/completions"

@@ -21,7 +21,7 @@ from urllib.parse import quote, quote_plus
 from pydantic import BaseModel, ValidationError
 
 from harness.extract.response import salvage
-from harness.extract.transport import AnswerTooLarge
+from harness.extract.wire import AnswerTooLarge
 
 FailureKind = Literal[
     "transport", "timeout", "http_status", "malformed", "schema", "empty", "length", "oversized", "error"
@@ -142,12 +142,14 @@ def classify(exc: BaseException, secrets: Iterable[str] = ()) -> tuple[Failure, 
     """Map an exception from openai/instructor to a failure kind, and a Retry-After if the server sent one.
 
     `secrets` (the API key) are redacted from the message before it is cut (see `server_text`)."""
-    import openai
-    from instructor.core import IncompleteOutputException, InstructorRetryException, ResponseParsingError
-
     big = _too_large(exc)
     if big is not None:
         return Failure(kind="oversized", message=server_text(str(big), secrets)), None
+    if type(exc) is TimeoutError:  # the provider's own guard: no need to load openai to say so
+        return Failure(kind="timeout", message=server_text(f"TimeoutError: {exc}", secrets)), None
+    import openai
+    from instructor.core import IncompleteOutputException, InstructorRetryException, ResponseParsingError
+
     last_completion = None
     if isinstance(exc, InstructorRetryException):
         last_completion = getattr(exc, "last_completion", None)

@@ -13,6 +13,7 @@ flight, below the process's open-file limit, so sockets never starve the cache w
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import resource
 from contextlib import AbstractAsyncContextManager
@@ -20,13 +21,23 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from harness.extract.direct import (
+    CAPTURE,
+    REPLAY,
+    Direct,
+    Prepared,
+    Replay,
+    clean_answer,
+    instructor_version,
+    prepared_dir,
+)
 from harness.extract.faults import Failure, retry_after_seconds
 from harness.extract.identity import local_identity, remote_identity
 from harness.extract.params import GenParams, mode_name
 from harness.extract.response_spec import ResponseSpec, builtin_spec
-from harness.extract.retry import Outcome, on_send, with_retries
-from harness.extract.structured import structured_client, use_schema
-from harness.extract.transport import AnswerTooLarge
+from harness.extract.retry import Outcome, count_response, on_send, with_retries
+from harness.extract.structured import use_schema
+from harness.extract.wire import AnswerTooLarge, Wire
 
 MAX_ANSWER_BYTES = 1 << 20  # 1 MiB of response body: ~250k tokens, a hundred times the largest answer seen here
 MAX_FIELD_CHARS = 100_000  # one string of an answer (a claim's text, a quote) past this is not a claim
@@ -79,11 +90,7 @@ class Provider:
     machine or remote, goes through the same guarded HTTP/1.1 transport.
     """
 
-    def __init__(self, base_url: str, api_key: str | None, params: GenParams):
-        import openai
-
-        from harness.extract.transport import GuardedTransport, Http11Transport
-
+    def __init__(self, base_url: str, api_key: str | None, params: GenParams, prepared: Prepared | None = None):
         params = params.with_defaults(local=False) if params.timeout is None or params.grammar is None else params
         timeout = params.timeout
         assert timeout is not None  # with_defaults always fills it
@@ -91,14 +98,15 @@ class Provider:
         self.in_flight = fd_in_flight()
         self._fd_slot = asyncio.Semaphore(self.in_flight)
         self._fd_said = False
-        inner = Http11Transport(max_bytes=MAX_ANSWER_BYTES, on_send=on_send)  # every endpoint, one path
-        guarded = GuardedTransport(inner, deadline=timeout, max_bytes=MAX_ANSWER_BYTES, on_send=on_send)
-        http_client = openai.DefaultAsyncHttpxClient(transport=guarded, timeout=timeout)
+        self._base_url, self._api_key, self._timeout = base_url, api_key, timeout
+        self._wire = Wire(max_bytes=MAX_ANSWER_BYTES, on_send=on_send)  # every endpoint, one path
+        self._direct = Direct(self._wire, base_url, api_key or "unused", timeout, on_send)
+        self._prepared = prepared if prepared is not None else Prepared(prepared_dir())
+        self._keys: dict[tuple[Any, ...], str | None] = {}
+        self._client: Any = None  # the openai client and instructor over it: built when a sample first needs them
+        self._instructor: Any = None
+        self._building = asyncio.Lock()
         self._secrets = [api_key] if api_key else []
-        self._client = openai.AsyncOpenAI(
-            base_url=base_url, api_key=api_key or "unused", max_retries=0, timeout=timeout, http_client=http_client,
-        )  # fmt: skip
-        self._instructor = structured_client(self._client, params)
         self._sampling: dict[str, Any] = {"temperature": params.temperature}
         if params.seed is not None:
             self._sampling["seed"] = params.seed
@@ -107,21 +115,85 @@ class Provider:
         # A guard over one instructor call (all its re-asks): a server that trickles bytes cannot hang a sample.
         self._guard = timeout * (params.max_retries + 1) + 5.0
 
+    async def _structured(self) -> Any:
+        """instructor over the openai client, both over the run's Wire: built on the first sample that needs them,
+        in a thread, so that the second of imports does not stall the requests in flight (nor fire their deadlines).
+        """
+        if self._instructor is None:
+            async with self._building:
+                if self._instructor is None:
+                    self._instructor = await asyncio.to_thread(self._build)
+        return self._instructor
+
+    def _build(self) -> Any:
+        import openai
+
+        from harness.extract.structured import structured_client
+        from harness.extract.transport import GuardedTransport, Http11Transport
+
+        guarded = GuardedTransport(Http11Transport(self._wire), self._timeout, MAX_ANSWER_BYTES, on_send)
+        http_client = openai.DefaultAsyncHttpxClient(transport=guarded, timeout=self._timeout)
+        self._client = openai.AsyncOpenAI(
+            base_url=self._base_url, api_key=self._api_key or "unused", max_retries=0, timeout=self._timeout,
+            http_client=http_client,
+        )  # fmt: skip
+        return structured_client(self._client, self.params)
+
     async def aclose(self) -> None:
-        await self._client.close()
+        if self._client is not None:
+            await self._client.close()
+        await self._wire.aclose()
+
+    def _key(self, system: str, model: str, sampling: dict[str, Any], spec: ResponseSpec) -> str | None:
+        """The prepared-request key of a request, or None where the direct path does not apply (not JSON mode)."""
+        memo = (system, model, tuple(sampling.items()), spec.sha256, spec.source)
+        if memo not in self._keys:
+            self._keys[memo] = None if mode_name(self.params.mode) != "json" else Prepared.key({
+                "instructor": instructor_version(), "mode": "json", "grammar": bool(self.params.grammar),
+                "schema": spec.sha256, "response": spec.source, "system": system, "model": model, "sampling": sampling,
+            })  # fmt: skip
+        return self._keys[memo]
 
     async def _once(self, messages: list[dict[str, str]], model: str, repeat: int, spec: ResponseSpec) -> BaseModel:
         if self._fd_slot.locked() and not self._fd_said:
             self._fd_said = True
             limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
             _log.warning("at most %d requests in flight: the open-file limit (ulimit -n) is %d", self.in_flight, limit)
+        sampling = self.sampling(repeat)
+        shape = len(messages) == 2 and messages[0].get("role") == "system" and messages[1].get("role") == "user"
+        key = self._key(messages[0]["content"], model, sampling, spec) if shape else None
         async with self._fd_slot, asyncio.timeout(self._guard), use_schema(spec.schema):
-            answer = await self._instructor.create(
-                # ignore: messages are plain role/content dicts; instructor declares openai's TypedDict message params
-                model=model, messages=messages, response_model=spec.model,  # type: ignore[arg-type]
-                max_retries=self.params.max_retries, strict=False, **self.sampling(repeat),
-            )  # fmt: skip
+            template = self._prepared.get(key) if key is not None else None
+            replay = None
+            if template is not None:
+                body = template.fill(messages[1]["content"])
+                reply = await self._direct.post(body)
+                if (clean := clean_answer(reply, spec.base)) is not None:
+                    answer, prompt_tokens, completion_tokens = clean
+                    count_response(prompt_tokens, completion_tokens)
+                    check_answer_size(answer)
+                    return answer
+                replay = Replay(json.loads(body), reply)
+            answer = await self._ask_instructor(messages, model, sampling, spec, key, replay)
         check_answer_size(answer)
+        return answer
+
+    async def _ask_instructor(
+        self, messages: list[dict[str, str]], model: str, sampling: dict[str, Any], spec: ResponseSpec,
+        key: str | None, replay: Replay | None,
+    ) -> BaseModel:  # fmt: skip
+        """instructor's own call, its first request answered by `replay` when the direct path already sent it."""
+        structured = await self._structured()
+        captured = CAPTURE.set((self._prepared, key, messages[1]["content"]) if key and replay is None else None)
+        replayed = REPLAY.set(replay)
+        try:
+            answer: BaseModel = await structured.create(
+                model=model, messages=messages, response_model=spec.model,
+                max_retries=self.params.max_retries, strict=False, **sampling,
+            )  # fmt: skip
+        finally:
+            REPLAY.reset(replayed)
+            CAPTURE.reset(captured)
         return answer
 
     def sampling(self, repeat: int = 0) -> dict[str, Any]:

@@ -68,6 +68,15 @@ def on_response(response: Any) -> None:
         tally.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
 
 
+def count_response(prompt_tokens: int, completion_tokens: int) -> None:
+    """One attempt answered on the direct path (no instructor hook saw it), with its tokens."""
+    tally = _TALLY.get()
+    if tally is not None:
+        tally.responses += 1
+        tally.prompt_tokens += prompt_tokens
+        tally.completion_tokens += completion_tokens
+
+
 def on_send() -> None:
     """The transport wrote one HTTP request to a socket (a re-send included)."""
     tally = _TALLY.get()

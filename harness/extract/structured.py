@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from harness.extract.direct import capture
 from harness.extract.params import MODES, GenParams, mode_name
 from harness.extract.response import ClaimsAnswer
 from harness.extract.retry import on_error, on_response
@@ -61,6 +62,7 @@ def structured_client(client: openai.AsyncOpenAI, params: GenParams) -> instruct
         if builtin is not None and body.get("response_format") == {"type": "json_object"}:
             # llama_cpp.server turns the schema into a grammar
             body["response_format"] = {"type": "json_object", "schema": _SCHEMA.get() or builtin}
+        capture(body)  # an article's first request, for the direct path to reuse (harness.extract.direct)
         raw = await client.post("/chat/completions", body=body, cast_to=httpx2.Response)  # raises on a status
         try:  # one pass in pydantic-core; openai's lenient construction for anything that does not validate
             return ChatCompletion.model_validate_json(raw.content)

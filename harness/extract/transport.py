@@ -1,262 +1,60 @@
-"""The HTTP transports: a guard over every request (deadline, size cap, sends counted) and one lean HTTP/1.1
-keep-alive transport for every endpoint, on this machine or remote, plain or TLS, direct or through a proxy.
+"""The httpx transports the openai client is given: `Http11Transport` speaks through the run's `Wire` (the one
+HTTP/1.1 pool, harness.extract.wire), `GuardedTransport` puts a guard over every request (one deadline, size cap,
+sends counted) and answers a request the direct path has already sent from that path's reply.
 
-`GuardedTransport` wraps the transport that speaks to the endpoint: each request gets one deadline for the whole
-exchange (a server dripping a byte at a time cannot stretch a per-read timeout), a response body larger than its cap
-is refused as `AnswerTooLarge` while it is read (before any JSON parsing), and every request written to a socket is
-reported to `on_send` — a re-send on a kept-alive connection the server had closed included.
-
-`Http11Transport` is hand-written because httpcore's pool inspects every pooled connection's socket on each
-request: at 50 connections on a small CPU that alone costs about a millisecond per request, more than the rest of
-the client path. It speaks the subset OpenAI-compatible servers use (Content-Length or chunked bodies, keep-alive,
-Connection: close), verifies TLS with httpx's default context (the system store, or SSL_CERT_FILE / SSL_CERT_DIR), and
-takes the proxy from HTTP_PROXY / HTTPS_PROXY / ALL_PROXY minus NO_PROXY, as httpx would: plain http through the
-proxy with an absolute URL, https through a CONNECT tunnel.
+`GuardedTransport`: each request gets one deadline for the whole exchange (a server dripping a byte at a time cannot
+stretch a per-read timeout), a response body larger than its cap is refused as `AnswerTooLarge` while it is read
+(before any JSON parsing), and every request written to a socket is reported to `on_send` — a re-send on a
+kept-alive connection the server had closed included. A request equal to the one in `REPLAY` (set by the provider
+when the direct path hands a sample over to instructor) is not sent again: its reply, or its fault, is returned as
+if the endpoint had just given it, so instructor and openai read it as they read any other, and nothing is paid twice.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import contextlib
-import ipaddress
-import ssl
-import urllib.request
+import json
 from collections.abc import Callable
-from urllib.parse import unquote, urlsplit
+from typing import Any
 
 import httpx2
 
+from harness.extract.direct import REPLAY, Replay
+from harness.extract.wire import AnswerTooLarge, Wire, WireError
 
-class AnswerTooLarge(Exception):
-    """A response body past the cap: refused while read, never parsed."""
+__all__ = ["AnswerTooLarge", "GuardedTransport", "Http11Transport"]
 
-    def __init__(self, limit: int, size: int | None = None, what: str = "the response body", unit: str = "bytes"):
-        said = f"{size} {unit}" if size is not None else f"more than {limit} {unit}"
-        super().__init__(f"{what} has {said}, over the cap of {limit} {unit}")
-        self.limit = limit
-
-
-def _no_send() -> None:
-    return None
+_HTTPX_FAULTS: dict[str, type[httpx2.TransportError]] = {
+    "connect": httpx2.ConnectError, "connect_timeout": httpx2.ConnectTimeout, "read_timeout": httpx2.ReadTimeout,
+    "read": httpx2.ReadError, "protocol": httpx2.RemoteProtocolError, "proxy": httpx2.ProxyError,
+}  # fmt: skip
 
 
-def _is_loopback_ip(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def env_proxy(scheme: str, host: str) -> str | None:
-    """The proxy URL the environment names for `scheme://host` (NO_PROXY honoured), or None: connect directly.
-    A loopback host is never proxied (as Go's net/http does): a remote proxy would reach its own loopback."""
-    proxies = urllib.request.getproxies_environment()
-    proxy = proxies.get(scheme) or proxies.get("all")
-    host = host.lower()
-    if not proxy or host == "localhost" or _is_loopback_ip(host):
-        return None
-    for entry in (e.strip().lower() for e in proxies.get("no", "").split(",")):
-        if entry == "*":
-            return None
-        entry = entry.split("://", 1)[-1]
-        name = (entry.rsplit(":", 1)[0] if entry.count(":") == 1 else entry).strip("[]").lstrip(".")  # port dropped
-        if name and (host == name or host.endswith("." + name)):
-            return None
-    return proxy if "://" in proxy else f"http://{proxy}"
-
-
-def _proxy_auth(proxy: str) -> str:
-    """The Proxy-Authorization header line for a proxy URL with user:password in it, else empty."""
-    parts = urlsplit(proxy)
-    if parts.username is None:
-        return ""
-    pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
-    return f"Proxy-Authorization: Basic {base64.b64encode(pair).decode('ascii')}\r\n"
-
-
-class _NoResponse(Exception):
-    """The server closed the connection before sending a byte (typical of an idle keep-alive connection)."""
-
-
-class _Conn:
-    __slots__ = ("reader", "writer")
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
-        self.reader = reader
-        self.writer = writer
-
-    def usable(self) -> bool:
-        return not self.reader.at_eof() and not self.writer.is_closing()
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):
-            self.writer.transport.abort()
-
-
-async def _read_body(reader: asyncio.StreamReader, headers: list[tuple[str, str]], limit: int) -> tuple[bytes, bool]:
-    """The body per the headers (at most `limit` bytes, else AnswerTooLarge), and whether the connection may be
-    reused."""
-    te = next((v for k, v in headers if k.lower() == "transfer-encoding"), "")
-    if "chunked" in te.lower():
-        parts: list[bytes] = []
-        total = 0
-        while True:
-            size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip(), 16)
-            if size == 0:
-                while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers, if any
-                    pass
-                return b"".join(parts), True
-            total += size
-            if total > limit:
-                raise AnswerTooLarge(limit)
-            parts.append((await reader.readexactly(size + 2))[:-2])
-    length = next((v for k, v in headers if k.lower() == "content-length"), None)
-    if length is not None:
-        if int(length) > limit:
-            raise AnswerTooLarge(limit, int(length))
-        return await reader.readexactly(int(length)), True
-    body = await reader.read(limit + 1)  # delimited by the server closing the connection
-    while len(body) <= limit and (more := await reader.read(limit + 1 - len(body))):
-        body += more
-    if len(body) > limit:
-        raise AnswerTooLarge(limit)
-    return body, False
-
-
-async def _read_response(
-    reader: asyncio.StreamReader, limit: int, head_only: bool = False
-) -> tuple[int, list[tuple[str, str]], bytes, bool]:
-    try:
-        head = await reader.readuntil(b"\r\n\r\n")
-    except asyncio.IncompleteReadError as exc:
-        if not exc.partial:
-            raise _NoResponse from None
-        raise
-    lines = head[:-4].decode("latin-1").split("\r\n")
-    version, status = lines[0].split(" ", 2)[:2]
-    headers = [(k.strip(), v.strip()) for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)]
-    if head_only:  # a proxy's answer to CONNECT: what follows belongs to the tunnel
-        return int(status), headers, b"", False
-    body, reusable = await _read_body(reader, headers, limit)
-    close = any(k.lower() == "connection" and "close" in v.lower() for k, v in headers)
-    return int(status), headers, body, reusable and not close and version == "HTTP/1.1"
+def httpx_fault(exc: WireError) -> httpx2.TransportError:
+    """The httpx exception a wire fault is (openai maps these to its connection and timeout errors)."""
+    return _HTTPX_FAULTS[exc.kind](str(exc))
 
 
 class Http11Transport(httpx2.AsyncBaseTransport):
-    """httpx transport over asyncio streams with a LIFO pool of idle connections per scheme, host and port.
+    """httpx transport over the run's `Wire`: its keep-alive pool, TLS and proxies."""
 
-    `max_bytes` caps a response body; `on_send` hears of a request re-sent after a kept-alive connection turned
-    out closed (the first send is counted by `GuardedTransport`)."""
-
-    def __init__(self, max_bytes: int = 1 << 62, on_send: Callable[[], None] = _no_send) -> None:
-        self._idle: dict[tuple[str, str, int], list[_Conn]] = {}
-        self._max_bytes = max_bytes
-        self._on_send = on_send
-        self._tls: ssl.SSLContext | None = None
-        self._proxies: dict[tuple[str, str], str | None] = {}
-
-    def _tls_context(self) -> ssl.SSLContext:
-        if self._tls is None:  # built on the first https request: loading the CA bundle takes a few ms
-            self._tls = httpx2.create_ssl_context(trust_env=True)
-        return self._tls
-
-    def _proxy(self, scheme: str, host: str) -> str | None:
-        key = (scheme, host)
-        if key not in self._proxies:
-            self._proxies[key] = env_proxy(scheme, host)
-        return self._proxies[key]
-
-    async def _connect(self, key: tuple[str, str, int], proxy: str | None, timeout: float | None) -> _Conn:
-        scheme, host, port = key
-        tls = self._tls_context() if scheme == "https" else None
-        try:
-            async with asyncio.timeout(timeout):
-                if proxy is None:
-                    reader, writer = await asyncio.open_connection(host, port, ssl=tls, server_hostname=tls and host)
-                    return _Conn(reader, writer)
-                via = urlsplit(proxy)
-                if via.scheme != "http":
-                    raise httpx2.ProxyError(f"proxy scheme {via.scheme!r} is not supported (use an http:// proxy)")
-                reader, writer = await asyncio.open_connection(via.hostname, via.port or 80)
-                conn = _Conn(reader, writer)
-                if tls is not None:  # a tunnel through the proxy, then TLS with the endpoint inside it
-                    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-                    auth = _proxy_auth(proxy)
-                    writer.write(f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n{auth}\r\n".encode("latin-1"))
-                    status, _, _, _ = await _read_response(reader, 1 << 16, head_only=True)
-                    if status != 200:
-                        conn.close()
-                        raise httpx2.ProxyError(f"the proxy refused the tunnel to {target} ({status})")
-                    await writer.start_tls(tls, server_hostname=host)
-                return conn
-        except TimeoutError:
-            raise httpx2.ConnectTimeout(f"connecting to {host}:{port} timed out") from None
-        except (OSError, asyncio.IncompleteReadError, _NoResponse, ValueError) as exc:
-            raise httpx2.ConnectError(f"cannot connect to {host}:{port}: {exc}") from None
+    def __init__(self, wire: Wire) -> None:
+        self._wire = wire
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         timeouts = request.extensions.get("timeout", {})
-        url = request.url
-        scheme = url.scheme
-        key = (scheme, url.host, url.port or (443 if scheme == "https" else 80))
-        proxy = self._proxy(scheme, url.host)
         body = await request.aread()
-        target = url.raw_path
-        extra: list[bytes] = []
-        if proxy is not None and scheme == "http":  # plain http through a proxy: the absolute URL, no tunnel
-            target = str(url.copy_with(fragment=None)).encode("ascii")
-            if auth := _proxy_auth(proxy):
-                extra.append(auth.rstrip("\r\n").encode("latin-1"))
-        lines = [b"%s %s HTTP/1.1" % (request.method.encode(), target)]
-        lines += [k + b": " + (b"identity" if k.lower() == b"accept-encoding" else v) for k, v in request.headers.raw]
-        payload = b"\r\n".join(lines + extra) + b"\r\n\r\n" + body
-        idle = self._idle.setdefault(key, [])
-        first = True
-        while True:
-            if not first:
-                self._on_send()  # sent again: the first send reached a connection the server had closed
-            first = False
-            reused = False
-            conn = None
-            while idle:
-                candidate = idle.pop()
-                if candidate.usable():
-                    conn, reused = candidate, True
-                    break
-                candidate.close()
-            if conn is None:
-                conn = await self._connect(key, proxy, timeouts.get("connect"))
-            try:
-                conn.writer.write(payload)
-                async with asyncio.timeout(timeouts.get("read")):
-                    await conn.writer.drain()
-                    status, headers, content, keep = await _read_response(conn.reader, self._max_bytes)
-            except _NoResponse:
-                conn.close()
-                if reused:  # the server had dropped this idle connection; the request never reached it
-                    continue
-                raise httpx2.RemoteProtocolError("server closed the connection without sending a response") from None
-            except TimeoutError:
-                conn.close()
-                raise httpx2.ReadTimeout("timed out waiting for the response") from None
-            except (OSError, EOFError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
-                conn.close()
-                raise httpx2.ReadError(f"{type(exc).__name__}: {exc}") from None
-            except BaseException:
-                conn.close()
-                raise
-            if keep:
-                idle.append(conn)
-            else:
-                conn.close()
-            return httpx2.Response(status, headers=headers, stream=httpx2.ByteStream(content), request=request)
+        headers = [(k, b"identity" if k.lower() == b"accept-encoding" else v) for k, v in request.headers.raw]
+        try:
+            status, got, content = await self._wire.exchange(
+                request.method, str(request.url), headers, body, timeouts.get("connect"), timeouts.get("read")
+            )
+        except WireError as exc:
+            raise httpx_fault(exc) from None
+        return httpx2.Response(status, headers=got, stream=httpx2.ByteStream(content), request=request)
 
     async def aclose(self) -> None:
-        for conns in self._idle.values():
-            for conn in conns:
-                conn.close()
-        self._idle.clear()
+        await self._wire.aclose()
 
 
 class GuardedTransport(httpx2.AsyncBaseTransport):
@@ -272,6 +70,10 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
         request.headers["Accept-Encoding"] = "identity"  # the cap counts the bytes that will be parsed
+        replay = REPLAY.get()
+        if replay is not None and _same_body(await request.aread(), replay.body):
+            REPLAY.set(None)  # once: a re-ask is a new request
+            return self._replayed(request, replay)
         self._on_send()
         try:
             async with asyncio.timeout(self._deadline):
@@ -286,6 +88,18 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
             response.status_code, headers=response.headers, stream=httpx2.ByteStream(content),
             request=request, extensions=response.extensions,
         )  # fmt: skip
+
+    def _replayed(self, request: httpx2.Request, replay: Replay) -> httpx2.Response:
+        reply = replay.reply
+        if isinstance(reply.error, WireError):
+            raise httpx_fault(reply.error)
+        if type(reply.error) is TimeoutError:  # the direct path's deadline: the same one as here
+            raise httpx2.ReadTimeout(f"no complete response within the deadline of {self._deadline:g} s")
+        if reply.error is not None:
+            raise reply.error
+        return httpx2.Response(
+            reply.status, headers=reply.headers or [], stream=httpx2.ByteStream(reply.content), request=request
+        )
 
     async def _read_capped(self, response: httpx2.Response) -> bytes:
         length = response.headers.get("content-length")
@@ -302,3 +116,11 @@ class GuardedTransport(httpx2.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self._inner.aclose()
+
+
+def _same_body(content: bytes, sent: Any) -> bool:
+    """Whether a request's JSON body is the one the direct path sent (compared as JSON: key order and spacing aside)."""
+    try:
+        return bool(json.loads(content) == sent)
+    except ValueError:
+        return False
