@@ -310,15 +310,15 @@ def gold_stats(gold: dict[str, GoldArticle]) -> list[dict[str, str | int]]:
 def load_article_source(path: Path) -> dict[str, Article]:
     """A folder of `.txt` files, a `datasets` dataset saved with `save_to_disk`, or a JSON / JSON Lines / Parquet
     file (columns article_id and text; a gold file of the export's schema is one)."""
-    from harness import corpus_datasets as cd
-
     path = Path(path)
     if not path.exists():
         raise InputError("no such folder of articles", str(path))
+    if path.is_dir() and any(path.glob("*.txt")):  # a folder of .txt files needs nothing of the `datasets` side
+        return load_articles(path)
+    from harness import corpus_datasets as cd
+
     if path.is_file():
         return cd.load_articles_file(path)
-    if path.is_dir() and any(path.glob("*.txt")):
-        return load_articles(path)
     if _is_saved(path):
         return cd.load_articles_dataset(path)
     raise InputError("neither .txt articles nor a dataset saved with save_to_disk", str(path))

@@ -225,7 +225,7 @@ def score_results(gold: dict[str, GoldArticle], articles: dict[str, Article], re
     if not gold:
         return [], []
     try:
-        from harness.score import evaluate
+        from harness.score.evaluate import evaluate
     except ImportError as exc:
         return [], [f"scores not computed: the scoring core is not available ({exc})"]
     groups: dict[tuple[str, str, int], list[SampleResult]] = {}

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from harness.cli import run as run_cli
 from harness.cli._common import at_least, run_guarded
 from harness.errors import InputError
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
 app = typer.Typer(no_args_is_help=True, help="Inspect the response cache: explain a key, list the entries.")
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(width=None if sys.stdout.isatty() else 160)  # logs and pipes are not 80 columns wide
 
 
@@ -50,6 +54,8 @@ def explain(
 
     On a miss, the stored entries nearest to it are listed with the parts in which they differ.
     """
+    from rich.table import Table
+
     from harness.corpus import load_article_source
     from harness.extract.cache import ResponseCache
     from harness.extract.prompts import resolve_prompts
@@ -99,6 +105,8 @@ def list_entries(
     recorded: list[Path] = run_cli.RECORDED,
 ) -> None:
     """Every stored answer: layer, key, prompt, article, model, endpoint, repeat, claims, when it was made."""
+    from rich.table import Table
+
     from harness.extract.cache import ResponseCache
 
     cache = ResponseCache.open(cache_dir, _recorded(recorded))

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
 from harness.cli._common import ARTICLES_HELP, GOLD_HELP, option_error, printing_guarded, run_guarded
 from harness.cli.batch import BATCH_HELP, POLL_MAX_HELP, WAIT_HELP, batch_config, checked_by, show_progress
 from harness.errors import InputError
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 # Options shared with `harness cache explain` (the same flags name the same cache key).
 PROMPT = typer.Option(None, "--prompt", help="Prompt id in --prompts-dir or a YAML path; repeatable. (default: guided)")
@@ -82,6 +83,9 @@ def _f1(field: dict) -> str:
 
 def score_table(record) -> Table:
     """One row per prompt x model (x repeat): strict F1 with its 95% interval per field, and failed samples."""
+    from rich import box
+    from rich.table import Table
+
     repeats = record.parameters.repeats > 1
     t = Table(title=f"Run {record.run_id}: strict F1 and its 95% bootstrap interval", box=box.SIMPLE_HEAD,
               padding=(0, 1, 0, 0), pad_edge=False)  # fmt: skip
@@ -186,6 +190,7 @@ def run(
     under --offline. With --dry-run: nothing is sent or written and no server starts; exit 0, or 2 on bad input.
     """
     from pydantic import SecretStr
+    from rich.console import Console
 
     from harness.cli.progress import RunProgress
     from harness.pipeline import RunConfig, execute_run
@@ -230,6 +235,8 @@ def run(
 
 def _print_result(result, report: bool) -> None:
     """The score table, cache and token counts, notes, where the record and reports went; exit 1 on a failed run."""
+    from rich.console import Console
+
     rec = result.record
     console = Console(width=None if sys.stdout.isatty() else 120)  # logs and CI files are not 80 columns wide
     console.print(score_table(rec))
