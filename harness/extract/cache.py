@@ -9,12 +9,16 @@ local server's port changes every run) and keeps neither usage, latency nor expl
 An entry is read only when it is a regular file named in the store's folder (a symlink, a FIFO or a device is not
 followed) and at most `MAX_ENTRY_BYTES` long; anything else is a miss, asked again, and noted in `problems`. A write
 that fails for want of file descriptors is tried again briefly before it is given up (and reported by the caller).
+An entry is written whole or not at all and is on disk (fsync) before it takes its name: a run killed, or a machine
+losing power, leaves either the entry or none.
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
+import itertools
 import json
 import os
 import stat
@@ -26,13 +30,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from harness.files import atomic_write_text
-
 KEY_VERSION = 1
 DEFAULT_CACHE_DIR = Path(".cache/harness/responses")
 DEFAULT_RECORDED_DIR = Path("reports/recorded")
 MAX_ENTRY_BYTES = 8 << 20  # an answer is capped at 1 MiB (provider.MAX_ANSWER_BYTES); its entry, indented, fits here
 WRITE_TRIES = 5  # attempts at a cache write that fails with EMFILE/ENFILE, 0.05 s, 0.1 s, 0.2 s ... apart
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_TEMP_NUMBER = itertools.count()  # temp file names unique within this process (and its id across processes)
 
 
 class EntryRefused(ValueError):
@@ -74,6 +78,39 @@ def sha256_text(text: str) -> str:
 
 def messages_sha256(messages: list[dict[str, str]]) -> str:
     return sha256_text(canonical_json(messages))
+
+
+def write_entry_file(path: Path, data: bytes) -> None:
+    """Put `data` at `path` whole: a temp file in the same folder, written, fsync'ed and closed, then renamed over
+    `path` (the same guarantees as harness.files.atomic_write_text, and the mode a plain open() gives: the umask
+    applies at creation). Five system calls and no more: the run's writer threads wait for the interpreter lock
+    after each one while the event loop is busy, so the folder is made only when it is missing."""
+    made = False
+    while True:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{next(_TEMP_NUMBER)}.tmp")
+        try:
+            fd = os.open(tmp, _CREATE, 0o666)
+            break
+        except FileExistsError:  # left by a killed process that had this id
+            continue
+        except FileNotFoundError:
+            if made:
+                raise
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made = True
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
 
 
 class KeyParts(BaseModel):
@@ -156,10 +193,10 @@ class ResponseStore:
         if not self.writable:
             raise PermissionError(f"the {self.name} store at {self.root} is read-only")
         path = self.path(entry.key)
-        text = entry.model_dump_json(indent=1) + "\n"
+        data = (entry.model_dump_json(indent=1) + "\n").encode("utf-8")
         for attempt in range(WRITE_TRIES):
             try:
-                atomic_write_text(path, text)
+                write_entry_file(path, data)
                 return path
             except OSError as exc:
                 if exc.errno not in (errno.EMFILE, errno.ENFILE) or attempt == WRITE_TRIES - 1:

@@ -12,7 +12,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
@@ -22,10 +22,12 @@ from harness.extract.faults import Failure
 from harness.extract.params import GenParams, mode_name
 from harness.extract.progress import ProgressHooks, watch_slots
 from harness.extract.prompts import Prompt, fill
-from harness.extract.provider import Provider
 from harness.extract.response import schema_sha256
 from harness.files import now_utc
 from harness.schema import Article, PredictedClaim
+
+if TYPE_CHECKING:
+    from harness.extract.provider import Provider
 
 Source = Literal["request", "local", "recorded", "none"]
 
@@ -136,32 +138,42 @@ class RequestStats:
 
 
 class _Writer:
-    """Writes cache entries on one background thread, in arrival order: disk time (fsync) never stalls the event
-    loop, and handing an entry over costs the loop a queue put rather than a thread-pool round trip."""
+    """Writes cache entries on a few background threads: disk time (fsync) never stalls the event loop, handing an
+    entry over costs the loop a queue put rather than a thread-pool round trip, and the threads' fsyncs overlap (the
+    file system commits them together), so the answers of the last wave are on disk soon after they land."""
+
+    THREADS = 4
 
     def __init__(self, stores: list[ResponseStore], stats: RequestStats):
         self._stores = stores
         self._stats = stats
+        self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[CacheEntry | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="harness-cache-writer")
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run, name=f"harness-cache-writer-{i}")
+                         for i in range(self.THREADS)]  # fmt: skip
+        for t in self._threads:
+            t.start()
 
     def _run(self) -> None:
         while (entry := self._queue.get()) is not None:
             try:
                 for store in self._stores:
                     store.put(entry)
-                self._stats.written += 1
+                with self._lock:
+                    self._stats.written += 1
             except OSError as exc:  # a full disk loses the cache entry, not the run
-                self._stats.write_errors.append(f"{entry.key[:16]}: {exc}")
+                with self._lock:
+                    self._stats.write_errors.append(f"{entry.key[:16]}: {exc}")
 
     def submit(self, entry: CacheEntry) -> None:
         self._queue.put(entry)
 
     def close(self) -> None:
         """Write everything submitted so far, then stop (also on Ctrl-C: finished answers are kept)."""
-        self._queue.put(None)
-        self._thread.join()
+        for _ in self._threads:
+            self._queue.put(None)
+        for t in self._threads:
+            t.join()
 
 
 class _Held:

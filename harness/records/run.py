@@ -13,23 +13,53 @@ import subprocess
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
+from pydantic_core import core_schema
 
-from harness.corpus import gold_content_sha256, gold_source_hashes
 from harness.errors import InputError
 from harness.extract.cache import Usage
-from harness.extract.provider import GenParams
+from harness.extract.params import GenParams
 from harness.extract.runner import SampleResult
 from harness.extract.shard import MergeRef, ShardRef
 from harness.files import atomic_write_text
-from harness.schema import GoldArticle
-from harness.score.ceiling import HumanCeiling
-from harness.score.model import ScoreReport
+
+if TYPE_CHECKING:
+    from harness.schema import GoldArticle
+    from harness.score.ceiling import HumanCeiling
+    from harness.score.model import ScoreReport
 
 RECORD_VERSION = 1
 PACKAGES = ("harness", "openai", "instructor", "pydantic")
+
+
+class _LazyCeiling:
+    """The `ceiling` field's type: harness.score.ceiling.HumanCeiling, imported only when a record has a ceiling to
+    validate (harness.score brings numpy; a run without a second annotation, and reading its record, need none).
+    Validated by HumanCeiling itself and dumped as the model it holds, so a record reads and writes as before."""
+
+    @staticmethod
+    def _validate(value: Any) -> HumanCeiling:
+        from harness.score.ceiling import HumanCeiling
+
+        return HumanCeiling.model_validate(value)
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(cls._validate)
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> Any:
+        from harness.score.ceiling import HumanCeiling
+
+        return handler(HumanCeiling.__pydantic_core_schema__)
+
+
+if TYPE_CHECKING:
+    _Ceiling = HumanCeiling
+else:
+    _Ceiling = _LazyCeiling
 
 
 class Provenance(BaseModel):
@@ -128,7 +158,7 @@ class RunRecord(BaseModel):
     notes: list[str] = []
     shard: ShardRef | None = None  # a run of one shard (`harness run --shard I/N`)
     merged: MergeRef | None = None  # shards joined by `harness merge`
-    ceiling: HumanCeiling | None = None  # a second annotation's agreement beside the entries' F1 (<gold>/second/)
+    ceiling: _Ceiling | None = None  # a second annotation's agreement beside the entries' F1 (<gold>/second/)
 
 
 def utc_now() -> datetime:
@@ -171,6 +201,8 @@ def file_hashes(paths: list[Path]) -> dict[str, str]:
 
 def gold_ref(source: Path, gold: dict[str, GoldArticle]) -> DataRef:
     """What a record keeps of its gold: the source, the sha256 of each file read and of each article's gold."""
+    from harness.corpus import gold_content_sha256, gold_source_hashes
+
     return DataRef(source=Path(source).as_posix(), sha256=gold_source_hashes(source),
                    content_sha256=gold_content_sha256(gold))  # fmt: skip
 
@@ -199,4 +231,6 @@ def read_run(path: Path) -> RunRecord:
 
 def entry_report(entry: ScoreEntry) -> ScoreReport | None:
     """The ScoreReport of a ScoreEntry, or None when it was not scored."""
+    from harness.score.model import ScoreReport
+
     return ScoreReport.model_validate(entry.report) if entry.report is not None else None
