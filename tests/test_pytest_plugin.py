@@ -12,6 +12,9 @@ import sys
 from importlib.metadata import entry_points
 
 import pytest
+import scipy.optimize  # see below
+import scipy.sparse
+import scipy.special  # noqa: F401
 
 from harness import records as rec
 from harness.score.vocabulary import REPORTED
@@ -19,6 +22,9 @@ from tests.conftest import ROOT, own_setting
 from tests.test_report_support import gold_answers, make_record
 
 pytest_plugins = ["pytester"]
+# pytester's in-process runs forget the modules they imported when they end, and numpy and scipy's compiled parts
+# refuse a second import in one process: what the scoring code loads is loaded above, before them (the harness
+# itself loads it only when it scores).
 
 EXAMPLE = ROOT / "docs" / "examples" / "test_extraction_quality.py"
 DATA = ROOT  # where the user's project below copies its seeds, gold, prompts, recorded answers and baseline from
