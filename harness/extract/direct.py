@@ -181,10 +181,8 @@ class Direct:
         """Send one request; every fault is returned in the reply, never raised."""
         self._on_send()
         try:
-            async with asyncio.timeout(self._deadline):
-                status, headers, content = await self._wire.exchange(
-                    "POST", self._url, self._headers, body, self._deadline, self._deadline
-                )
+            async with asyncio.timeout(self._deadline):  # the whole exchange, connecting included
+                status, headers, content = await self._wire.exchange("POST", self._url, self._headers, body)
         except (asyncio.CancelledError, KeyboardInterrupt):
             raise
         except Exception as exc:  # handed to instructor, which raises it as openai would
