@@ -18,8 +18,12 @@ from harness.errors import InputError
 M = TypeVar("M", bound=BaseModel)
 
 
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def now_utc() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _umask() -> int:

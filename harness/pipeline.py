@@ -19,11 +19,10 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from harness import records as rec
 from harness.corpus import gold_source_problem, load_article_source, load_gold, load_second_annotation
 from harness.errors import EXIT_FAILED, EXIT_OK, InputError
-from harness.extract.batch_api import BatchConfig, request_batch
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR, ResponseCache, ResponseStore, Usage
+from harness.extract.params import BatchConfig
 from harness.extract.progress import ProgressHooks, slots_url
 from harness.extract.prompts import Prompt, resolve_prompts
 from harness.extract.provider import GenParams, local_identity, remote_identity
@@ -31,17 +30,22 @@ from harness.extract.runner import (
     RequestStats,
     Sample,
     SampleResult,
+    answer_by_rules,
     cached_results,
     plan_samples,
     record_entries,
     request_samples,
-)  # fmt: skip
+)
 from harness.extract.shard import Shard, ShardRef, take
-from harness.files import unwritable_dir
-from harness.records.run import gold_ref
+from harness.files import unwritable_dir, utc_now
+from harness.preload import preload
 from harness.schema import Article, GoldArticle
 
+AFTER_REQUESTS = ["harness.records"]  # what a run needs once its answers are in, and with gold to score them:
+SCORING = ["harness.score.evaluate", "scipy.optimize", "scipy.sparse", "scipy.special"]
+
 if TYPE_CHECKING:
+    from harness import records as rec
     from harness.extract.local_model_server import LocalServer
 
 
@@ -160,6 +164,8 @@ def _request_missing(cfg: RunConfig, ep: Endpoint, missing: list[Sample], cache:
                      local_server: LocalServer | None = None, hooks: ProgressHooks | None = None,
                      ) -> tuple[dict[str, SampleResult], RequestStats]:  # fmt: skip
     if cfg.batch is not None:  # instead of live requests: one Batch API job, waited for (or resumed)
+        from harness.extract.batch_api import request_batch
+
         return request_batch(cfg.batch, cfg.generation, ep, missing, cache, record_to, on_result)
     from harness.extract.provider import Provider
 
@@ -182,27 +188,6 @@ def _request_missing(cfg: RunConfig, ep: Endpoint, missing: list[Sample], cache:
     model_file = ep.model_file or resolve_model_file(None)
     with serve(model_file, alias=ep.models[0], n_ctx=cfg.n_ctx, n_threads=cfg.n_threads) as server:
         return asyncio.run(go(server.base_url, "local", cfg.concurrency or 1))
-
-
-def _answer_by_rules(
-    samples: list[Sample], on_result: Callable[[SampleResult], None] | None
-) -> dict[str, SampleResult]:
-    """The `baseline` model's answers, from the rules in-process: no request, no server, nothing cached."""
-    from harness.extract.baseline import extract_claims
-
-    out: dict[str, SampleResult] = {}
-    for s in samples:
-        if s.key in out:
-            continue
-        t0 = time.perf_counter()
-        claims = extract_claims(s.article.article_id, s.article.text)
-        out[s.key] = SampleResult(
-            prompt=s.prompt.id, model=s.model, article_id=s.article.article_id, repeat=s.repeat, key=s.key,
-            source="none", ok=True, claims=claims, latency_s=round(time.perf_counter() - t0, 4), attempts=0,
-        )  # fmt: skip
-        if on_result is not None:
-            on_result(out[s.key])
-    return out
 
 
 def _labelled(result: SampleResult, sample: Sample) -> SampleResult:
@@ -228,6 +213,8 @@ def score_results(gold: dict[str, GoldArticle], articles: dict[str, Article], re
         from harness.score.evaluate import evaluate
     except ImportError as exc:
         return [], [f"scores not computed: the scoring core is not available ({exc})"]
+    from harness import records as rec
+
     groups: dict[tuple[str, str, int], list[SampleResult]] = {}
     for r in results:
         groups.setdefault((r.prompt, r.model, r.repeat), []).append(r)
@@ -267,6 +254,8 @@ def human_ceiling_of(gold: dict[str, GoldArticle], second: dict[str, GoldArticle
 def summarize(results: list[SampleResult], max_failure_rate: float, lost: int = 0) -> rec.Summary:
     """Failures, tokens and the verdict of a run's samples; `lost`: answers paid for that the cache could not keep,
     which fail the run too (a re-run would pay for them again)."""
+    from harness import records as rec
+
     failed = [r for r in results if not r.ok]
     rate = len(failed) / len(results) if results else 0.0
     exit_code = EXIT_FAILED if rate > max_failure_rate or lost else EXIT_OK
@@ -330,12 +319,12 @@ def execute_run(
     `local_server`: an embedded-model server the caller keeps running (a notebook, a test session) to answer the
     run's missing samples instead of starting one; it must serve the weights the run's endpoint identity names.
     `hooks`: requests starting and stopping, the embedded answer's tokens so far (harness.extract.progress)."""
-    started = rec.utc_now()
+    started = utc_now()
     t0 = time.perf_counter()
     cfg, articles, gold, gold_dir, shard, prompts, ep, samples = plan_run(cfg)
     second, second_dir = load_second_annotation(gold_dir, articles) if gold and gold_dir else ({}, None)
     _check_output_places(cfg, writes_cache=not (cfg.offline or ep.rules))
-    by_rules = _answer_by_rules(samples, on_result) if ep.rules else {}
+    by_rules = answer_by_rules(samples, on_result) if ep.rules else {}
     asked = [s for s in samples if s.key not in by_rules]  # the samples a model answers (cache, then endpoint)
 
     cache = open_cache(cfg)
@@ -353,9 +342,13 @@ def execute_run(
     if missing:
         if local_server is not None and ep.kind != "local":
             raise InputError("a running embedded server was given, but the run is configured for an endpoint")
+        preload(AFTER_REQUESTS + (SCORING if gold else []))  # imported while the first requests wait
         requested, stats = _request_missing(cfg, ep, missing, cache, record_store, on_result, local_server, hooks)
     if record_store is not None:
         record_entries(entries.values(), record_store)
+
+    from harness import records as rec
+    from harness.records.run import gold_ref
 
     results = [_labelled(by_rules.get(s.key) or found.get(s.key) or requested[s.key], s) for s in samples]
     scores, notes = score_results(gold, articles, results, seed=cfg.score_seed, n_boot=cfg.n_boot)
@@ -389,7 +382,7 @@ def execute_run(
         + [f"cache entry not written: {e}" for e in stats.write_errors]
         + [p for store in cache.layers for p in store.problems],
     )  # fmt: skip
-    record.finished = rec.utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
+    record.finished = utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
     record.duration_s = round(time.perf_counter() - t0, 3)
     try:
         path = rec.write_run(record, cfg.out_dir)

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "harness"
 
 # Lowest first: a module may import its own layer and the layers before it, never one after it.
 LAYERS = (
-    ("errors", "files", "schema"),
+    ("errors", "files", "preload", "schema"),
     ("corpus", "corpus_datasets", "predictions", "prices"),
     ("normalize",),
     ("variants",),

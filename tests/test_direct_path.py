@@ -112,7 +112,7 @@ def test_faults_end_the_same_on_either_path(tmp_path: Path, warm: bool) -> None:
 
 def test_a_warm_run_answers_without_loading_openai(tmp_path: Path) -> None:
     """A whole `harness run` in a fresh process, after an earlier run kept the request: no openai, no instructor,
-    and the answers are the same as the earlier run's."""
+    and the answers are the same as the earlier run's. Without gold, neither run loads numpy (no scoring)."""
     arts = tmp_path / "articles"
     arts.mkdir()
     for a in ("a01_clean", "a02_clean", "a03_429_once"):
@@ -120,7 +120,7 @@ def test_a_warm_run_answers_without_loading_openai(tmp_path: Path) -> None:
     probe = (
         "import sys, runpy; sys.argv = ['harness'] + sys.argv[1:]\n"
         "try:\n    runpy.run_module('harness', run_name='__main__')\n"
-        "finally:\n    print('loaded:', sorted(m for m in ('openai', 'instructor') if m in sys.modules))\n"
+        "finally:\n    print('loaded:', sorted(m for m in ('openai', 'instructor', 'numpy') if m in sys.modules))\n"
     )
     env = clean_env(OPENAI_API_KEY="sk-direct", HARNESS_PREPARED_DIR=str(tmp_path / "prepared"))
 
@@ -146,3 +146,12 @@ def test_a_warm_run_answers_without_loading_openai(tmp_path: Path) -> None:
     assert len(requests) == 6 and by_article(requests[:3]) == by_article(requests[3:])  # the same three requests
     claims = [[s["claims"] for s in rec["samples"]] for rec in (cold, warm)]
     assert claims[0] == claims[1] and all(claims[0])
+
+
+def test_preload_imports_in_the_background_and_leaves_failures_to_the_real_import() -> None:
+    from harness.preload import preload
+
+    preload(["harness.no_such_module", "harness.records"]).join(timeout=60)
+    assert "harness.records" in sys.modules  # the bad name before it did not stop it
+    with pytest.raises(ModuleNotFoundError):
+        __import__("harness.no_such_module")  # raised where the module is used, as without the preload

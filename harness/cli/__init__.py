@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
+import gc
+
 import typer
 
 from harness.cli._common import run_guarded  # noqa: F401  (re-exported for verb modules)
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+# At exit every object left is frozen, so the interpreter's last collections skip them: after a run of 500 samples
+# walking them took about 0.1 s of a 2 s command, for memory the process gives back to the system anyway.
+atexit.register(gc.freeze)
 
 
 def _register() -> None:

@@ -12,7 +12,7 @@ from harness.errors import InputError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from harness.extract.batch import BatchConfig
+    from harness.extract.params import BatchConfig
     from harness.pipeline import RunConfig
 
 BATCH_HELP = (
@@ -27,7 +27,7 @@ def batch_config(batch: bool, poll_max: float, wait: float | None) -> BatchConfi
     """The BatchConfig of the options, or None without --batch (its options alone are refused)."""
     from pydantic import ValidationError
 
-    from harness.extract.batch import BatchConfig
+    from harness.extract.params import BatchConfig
 
     if not batch:
         if wait is not None:

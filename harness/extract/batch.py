@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from harness.extract.cache import Usage
 from harness.extract.faults import Failure, server_text
@@ -34,15 +34,6 @@ from harness.files import atomic_write_text, now_utc
 ENDPOINT = "/v1/chat/completions"
 TERMINAL = ("completed", "failed", "expired", "cancelled")
 STATE_DIR = "batches"  # under the local cache folder: <cache-dir>/batches/<input sha256>.json
-
-
-class BatchConfig(BaseModel):
-    """How `--batch` waits: the first poll interval, the cap on it (doubling in between) and an optional limit on
-    the whole wait, after which the run stops and a second run resumes the same batch."""
-
-    poll_first: float = Field(5.0, gt=0.0, allow_inf_nan=False)
-    poll_max: float = Field(300.0, gt=0.0, allow_inf_nan=False)
-    wait: float | None = Field(None, ge=0.0, allow_inf_nan=False)  # None: until the batch ends (24 h window)
 
 
 class BatchState(BaseModel):

@@ -20,7 +20,6 @@ from harness.errors import InputError
 from harness.extract.batch import (
     STATE_DIR,
     TERMINAL,
-    BatchConfig,
     BatchState,
     StateStore,
     failure_for_missing,
@@ -31,7 +30,7 @@ from harness.extract.batch import (
 )  # fmt: skip
 from harness.extract.cache import CacheEntry, ResponseCache, ResponseStore
 from harness.extract.faults import server_text
-from harness.extract.params import GenParams
+from harness.extract.params import BatchConfig, GenParams
 from harness.extract.retry import Outcome
 from harness.extract.runner import RequestStats, Sample, SampleResult
 from harness.files import now_utc

@@ -1,4 +1,5 @@
-"""A run's generation and retry settings and the instructor modes offered: one object, recorded whole in the run."""
+"""A run's generation and retry settings and the instructor modes offered: one object, recorded whole in the run;
+and how `--batch` waits."""
 
 from __future__ import annotations
 
@@ -43,3 +44,12 @@ def mode_name(mode: str) -> str:
     if m not in MODES:
         raise ValueError(f"unknown instructor mode {mode!r} (choose from {', '.join(MODES)})")
     return m
+
+
+class BatchConfig(BaseModel):
+    """How `--batch` waits: the first poll interval, the cap on it (doubling in between) and an optional limit on
+    the whole wait, after which the run stops and a second run resumes the same batch."""
+
+    poll_first: float = Field(5.0, gt=0.0, allow_inf_nan=False)
+    poll_max: float = Field(300.0, gt=0.0, allow_inf_nan=False)
+    wait: float | None = Field(None, ge=0.0, allow_inf_nan=False)  # None: until the batch ends (24 h window)

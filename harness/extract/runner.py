@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
@@ -273,3 +274,22 @@ def record_entries(entries: Iterable[CacheEntry], store: ResponseStore) -> int:
             store.put(entry)
             n += 1
     return n
+
+
+def answer_by_rules(samples: list[Sample], on_result: Callable[[SampleResult], None] | None) -> dict[str, SampleResult]:
+    """The `baseline` model's answers, from the rules in-process: no request, no server, nothing cached."""
+    from harness.extract.baseline import extract_claims
+
+    out: dict[str, SampleResult] = {}
+    for s in samples:
+        if s.key in out:
+            continue
+        t0 = time.perf_counter()
+        claims = extract_claims(s.article.article_id, s.article.text)
+        out[s.key] = SampleResult(
+            prompt=s.prompt.id, model=s.model, article_id=s.article.article_id, repeat=s.repeat, key=s.key,
+            source="none", ok=True, claims=claims, latency_s=round(time.perf_counter() - t0, 4), attempts=0,
+        )  # fmt: skip
+        if on_result is not None:
+            on_result(out[s.key])
+    return out

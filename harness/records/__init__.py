@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from harness.files import utc_now
 from harness.records.run import (
     RECORD_VERSION,
     CacheCounts,
@@ -18,7 +19,6 @@ from harness.records.run import (
     make_run_id,
     provenance,
     read_run,
-    utc_now,
     write_run,
 )  # fmt: skip
 

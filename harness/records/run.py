@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import platform
 import subprocess
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -159,10 +159,6 @@ class RunRecord(BaseModel):
     shard: ShardRef | None = None  # a run of one shard (`harness run --shard I/N`)
     merged: MergeRef | None = None  # shards joined by `harness merge`
     ceiling: _Ceiling | None = None  # a second annotation's agreement beside the entries' F1 (<gold>/second/)
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def make_run_id(started: datetime, fingerprint: str) -> str:
