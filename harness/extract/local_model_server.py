@@ -25,8 +25,6 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 from harness.extract.local_model_setup import LocalModelError
 
 DEFAULT_ALIAS = "qwen2.5-coder-1.5b-instruct"
@@ -143,6 +141,8 @@ def _log_tail(log_file: Path, lines: int = 6) -> str:
 
 def _wait_ready(proc: subprocess.Popen, url: str, alias: str, timeout: float, log_file: Path) -> None:
     """Poll `GET /v1/models` until it lists `alias`; fail with the log tail if the process exits or time runs out."""
+    import httpx  # here, not at the top: a run answered from the cache never starts the server
+
     deadline = time.monotonic() + timeout
     with httpx.Client(timeout=2.0, trust_env=False) as client:  # trust_env=False: no proxy for loopback
         while True:

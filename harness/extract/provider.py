@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import resource
+import time
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -35,7 +36,7 @@ from harness.extract.faults import Failure, retry_after_seconds
 from harness.extract.identity import local_identity, remote_identity
 from harness.extract.params import GenParams, mode_name
 from harness.extract.response_spec import ResponseSpec, builtin_spec
-from harness.extract.retry import Outcome, count_response, on_send, with_retries
+from harness.extract.retry import Outcome, count_response, count_setup, on_send, with_retries
 from harness.extract.structured import use_schema
 from harness.extract.wire import AnswerTooLarge, Wire
 
@@ -120,9 +121,11 @@ class Provider:
         in a thread, so that the second of imports does not stall the requests in flight (nor fire their deadlines).
         """
         if self._instructor is None:
+            t0 = time.perf_counter()
             async with self._building:
                 if self._instructor is None:
                     self._instructor = await asyncio.to_thread(self._build)
+            count_setup(time.perf_counter() - t0)  # loading the client is not the endpoint's latency
         return self._instructor
 
     def _build(self) -> Any:

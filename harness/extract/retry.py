@@ -47,10 +47,11 @@ class Outcome:
 class _Tally:
     """Per-request counters, reached from instructor's hooks through a context variable (one per asyncio task)."""
 
-    __slots__ = ("completion_tokens", "errors", "prompt_tokens", "responses", "sends")
+    __slots__ = ("completion_tokens", "errors", "prompt_tokens", "responses", "sends", "setup_s")
 
     def __init__(self) -> None:
         self.responses = self.errors = self.prompt_tokens = self.completion_tokens = self.sends = 0
+        self.setup_s = 0.0  # time spent loading the client (instructor, openai), which is not the endpoint's
 
 
 _TALLY: ContextVar[_Tally | None] = ContextVar("harness_request_tally", default=None)
@@ -75,6 +76,13 @@ def count_response(prompt_tokens: int, completion_tokens: int) -> None:
         tally.responses += 1
         tally.prompt_tokens += prompt_tokens
         tally.completion_tokens += completion_tokens
+
+
+def count_setup(seconds: float) -> None:
+    """This request waited `seconds` for the client itself to load: taken out of its latency."""
+    tally = _TALLY.get()
+    if tally is not None:
+        tally.setup_s += seconds
 
 
 def on_send() -> None:
@@ -125,7 +133,8 @@ async def with_retries(
     """Run `call` until it answers, a fault is not retryable, or `max_attempts` is reached; never raises for a fault.
 
     `slot` (the run's concurrency limit) is held only while a request is in flight, not while backing off.
-    The latency runs from the first attempt's start to the end, back-off included, queueing excluded.
+    The latency runs from the first attempt's start to the end, back-off included, queueing and the one-time loading
+    of instructor and openai excluded.
     `secrets` are redacted from failure messages before they are cut; `salvage` reads the claims finished in an
     answer cut at max_tokens (default: the built-in model's).
     """
@@ -176,6 +185,6 @@ async def with_retries(
         _TALLY.reset(token)
     usage = Usage(prompt_tokens=tally.prompt_tokens, completion_tokens=tally.completion_tokens)
     attempts = tally.sends or max(tally.responses + tally.errors, 1)
-    latency = time.perf_counter() - start if start is not None else 0.0
+    latency = max(0.0, time.perf_counter() - start - tally.setup_s) if start is not None else 0.0
     return Outcome(answer=answer, usage=usage, attempts=attempts, latency_s=latency,
                    failure=failure, truncated=truncated)  # fmt: skip
