@@ -20,7 +20,8 @@ from harness.corpus import (
 from harness.errors import InputError
 from harness.extract.shard import MergeRef, ShardRef, corpus_hash, shard_of
 from harness.files import unwritable_dir
-from harness.pipeline import RunResult, human_ceiling_of, score_results, summarize
+from harness.pipeline import RunResult, summarize
+from harness.run_scores import human_ceiling_of, score_results
 from harness.schema import Article, GoldArticle
 
 Run = tuple[Path, rec.RunRecord]

@@ -39,6 +39,7 @@ from harness.extract.runner import (
 from harness.extract.shard import Shard, ShardRef, take
 from harness.files import unwritable_dir, utc_now
 from harness.preload import preload
+from harness.run_scores import ScoreMemo, human_ceiling_of, score_results
 from harness.schema import Article, GoldArticle
 
 AFTER_REQUESTS = ["harness.records"]  # what a run needs once its answers are in, and with gold to score them:
@@ -203,54 +204,6 @@ def _labelled(result: SampleResult, sample: Sample) -> SampleResult:
                                      "repeat": sample.repeat, "claims": claims})  # fmt: skip
 
 
-def score_results(gold: dict[str, GoldArticle], articles: dict[str, Article], results: list[SampleResult], *,
-                  seed: int, n_boot: int) -> tuple[list[rec.ScoreEntry], list[str]]:  # fmt: skip
-    """evaluate() per (prompt, model, repeat) over the gold articles of the run; a failed sample adds no claims.
-    `harness merge` rescores joined shards with it, so that they score as the run unsplit."""
-    if not gold:
-        return [], []
-    try:
-        from harness.score.evaluate import evaluate
-    except ImportError as exc:
-        return [], [f"scores not computed: the scoring core is not available ({exc})"]
-    from harness import records as rec
-
-    groups: dict[tuple[str, str, int], list[SampleResult]] = {}
-    for r in results:
-        groups.setdefault((r.prompt, r.model, r.repeat), []).append(r)
-    out = []
-    for (prompt, model, repeat), rs in groups.items():
-        ids = sorted({r.article_id for r in rs} & set(gold))
-        entry = rec.ScoreEntry(prompt=prompt, model=model, repeat=repeat, articles=ids)
-        if ids:
-            preds = [c for r in rs if r.article_id in gold for c in r.claims]
-            try:
-                report = evaluate(
-                    {a: gold[a] for a in ids},
-                    preds,
-                    texts={a: articles[a].text for a in ids},
-                    seed=seed,
-                    n_boot=n_boot,
-                )
-                entry.report = report.model_dump(mode="json")
-            except Exception as exc:  # a scorer bug must not lose the run's answers
-                entry.error = f"{type(exc).__name__}: {exc}"
-        out.append(entry)
-    return out, []
-
-
-def human_ceiling_of(gold: dict[str, GoldArticle], second: dict[str, GoldArticle], second_dir: Path | None,
-                     articles: dict[str, Article], results: list[SampleResult], *, seed: int, n_boot: int):  # fmt: skip
-    """The second annotation's agreement with the gold beside each entry's F1 on the same articles, or None."""
-    if not second or second_dir is None:
-        return None
-    from harness.score.ceiling import claims_by_entry, human_ceiling
-
-    texts = {a: art.text for a, art in articles.items()}
-    entries = claims_by_entry(r for r in results if r.article_id in second)
-    return human_ceiling(gold, second, texts, entries, second_dir.as_posix(), seed=seed, n_boot=n_boot)
-
-
 def summarize(results: list[SampleResult], max_failure_rate: float, lost: int = 0) -> rec.Summary:
     """Failures, tokens and the verdict of a run's samples; `lost`: answers paid for that the cache could not keep,
     which fail the run too (a re-run would pay for them again)."""
@@ -351,8 +304,10 @@ def execute_run(
     from harness.records.run import gold_ref
 
     results = [_labelled(by_rules.get(s.key) or found.get(s.key) or requested[s.key], s) for s in samples]
-    scores, notes = score_results(gold, articles, results, seed=cfg.score_seed, n_boot=cfg.n_boot)
-    ceiling = human_ceiling_of(gold, second, second_dir, articles, results, seed=cfg.score_seed, n_boot=cfg.n_boot)
+    memo = ScoreMemo(Path(cfg.cache_dir) / "scores" if cfg.cache_dir else None, keep=not (cfg.offline or ep.rules))
+    scores, notes = score_results(gold, articles, results, seed=cfg.score_seed, n_boot=cfg.n_boot, memo=memo)
+    ceiling = human_ceiling_of(gold, second, second_dir, articles, results, seed=cfg.score_seed, n_boot=cfg.n_boot,
+                               memo=memo)  # fmt: skip
     summary = summarize(results, cfg.max_failure_rate, len(stats.write_errors))
     exit_code = summary.exit_code
     fingerprint = "|".join(

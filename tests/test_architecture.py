@@ -21,7 +21,7 @@ LAYERS = (
     ("score",),
     ("records",),
     ("report",),
-    ("pipeline", "merge", "dry_run"),
+    ("pipeline", "run_scores", "merge", "dry_run"),
     ("cli", "__main__", "pytest_plugin"),
 )
 RANK = {name: i for i, names in enumerate(LAYERS) for name in names}

@@ -27,8 +27,7 @@ from harness.files import atomic_write_text
 
 if TYPE_CHECKING:
     from harness.schema import GoldArticle
-    from harness.score.ceiling import HumanCeiling
-    from harness.score.model import ScoreReport
+    from harness.score.model import HumanCeiling, ScoreReport
 
 RECORD_VERSION = 1
 PACKAGES = ("harness", "openai", "instructor", "pydantic")
@@ -41,7 +40,7 @@ class _LazyCeiling:
 
     @staticmethod
     def _validate(value: Any) -> HumanCeiling:
-        from harness.score.ceiling import HumanCeiling
+        from harness.score.model import HumanCeiling
 
         return HumanCeiling.model_validate(value)
 
@@ -51,7 +50,7 @@ class _LazyCeiling:
 
     @classmethod
     def __get_pydantic_json_schema__(cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler) -> Any:
-        from harness.score.ceiling import HumanCeiling
+        from harness.score.model import HumanCeiling
 
         return handler(HumanCeiling.__pydantic_core_schema__)
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from harness.report.context import EntryView, ReportContext
-from harness.score.ceiling import HumanCeiling
-from harness.score.model import ScoreReport
+from harness.score.model import HumanCeiling, ScoreReport
 from harness.score.repeats import repeat_fields
 from harness.score.taxonomy import Taxonomy, describe
 from harness.score.vocabulary import OUTCOME_LABELS, OUTCOMES, REPORTED

@@ -8,29 +8,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
-from pydantic import BaseModel
-
 from harness.schema import GoldArticle, PredictedClaim
 from harness.score.agreement import agreement
 from harness.score.evaluate import evaluate
+from harness.score.model import CeilingField, HumanCeiling
 from harness.score.vocabulary import REPORTED
 
-
-class CeilingField(BaseModel):
-    """One field: the second annotation's F1 against the gold (with its interval) and each entry's F1 on the
-    same articles, by entry label."""
-
-    field: str
-    annotators_f1: float
-    annotators_ci: list[float]
-    annotators_symmetric_f1: float
-    entries_f1: dict[str, float]
-
-
-class HumanCeiling(BaseModel):
-    second: str  # where the second annotation was read, as the run names it
-    articles: list[str]
-    fields: list[CeilingField]
+__all__ = ["CeilingField", "HumanCeiling", "claims_by_entry", "human_ceiling"]
 
 
 class Answered(Protocol):

@@ -82,3 +82,20 @@ class ScoreReport(BaseModel):
     seed: int
     n_boot: int
     items: list[Item]
+
+
+class CeilingField(BaseModel):
+    """One field: the second annotation's F1 against the gold (with its interval) and each entry's F1 on the
+    same articles, by entry label."""
+
+    field: str
+    annotators_f1: float
+    annotators_ci: list[float]
+    annotators_symmetric_f1: float
+    entries_f1: dict[str, float]
+
+
+class HumanCeiling(BaseModel):
+    second: str  # where the second annotation was read, as the run names it
+    articles: list[str]
+    fields: list[CeilingField]
