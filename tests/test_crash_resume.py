@@ -69,6 +69,9 @@ def cache_state(folder: Path) -> dict[str, str]:
     """article id -> key of every cache entry; fails on any file that is not a complete, self-consistent entry."""
     out = {}
     for p in sorted(folder.iterdir()):
+        if p.name == "scores" and p.is_dir():  # the run's kept scores (harness.run_scores): complete files only too
+            assert all(KEY_FILE.match(s.name) for s in p.iterdir()), sorted(s.name for s in p.iterdir())
+            continue
         assert KEY_FILE.match(p.name), f"stray file in the cache after the kill: {p.name}"
         entry = json.loads(p.read_text(encoding="utf-8"))  # a half-written file would not parse
         assert entry["key"] == p.stem and entry["answer"]["claims"], p.name
