@@ -1,9 +1,11 @@
 """Writing files so that a reader never sees half of one, checking up front that a place can be written, reading a
-versioned JSON file into its model with a one-line error, and the one UTC timestamp format the records use."""
+versioned JSON file into its model with a one-line error, the one UTC timestamp format the records use, and where the
+harness's own cache lives."""
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import stat
 import tempfile
@@ -18,6 +20,13 @@ from harness.errors import InputError
 M = TypeVar("M", bound=BaseModel)
 
 
+def default_cache_dir() -> Path:
+    """The harness's own cache on this machine (model weights, prepared requests): `$HARNESS_CACHE_DIR`, else
+    `~/.cache/harness`."""
+    env = os.environ.get("HARNESS_CACHE_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "harness"
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -26,34 +35,47 @@ def now_utc() -> str:
     return utc_now().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _umask() -> int:
-    """This process's umask, read without changing it (os.umask sets it, which a writer thread could observe)."""
-    with contextlib.suppress(OSError, ValueError), open("/proc/self/status", encoding="ascii") as f:
-        for line in f:
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+_TEMP_NUMBER = itertools.count()  # temp file names unique within this process (and its id across processes)
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write via a temp file in the same folder, fsync, then rename: a reader sees the old file or the new one,
-    whenever the writer is killed. The file gets the mode a plain open() would give it (0666 less the umask), not
-    the 0600 of a temp file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Put `data` at `path` whole: a temp file in the same folder, written, fsync'ed and closed, then renamed over
+    `path`, so a reader sees the old file or the new one whenever the writer is killed, and the new one is on disk
+    before it takes its name. The file gets the mode a plain open() gives (0666 less the umask, applied at creation).
+    Five system calls and no more (the run's cache writer threads wait for the interpreter lock after each one while
+    the event loop is busy): the folder is made only when it is missing."""
+    made = False
+    while True:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{next(_TEMP_NUMBER)}.tmp")
+        try:
+            fd = os.open(tmp, _CREATE, 0o666)
+            break
+        except FileExistsError:  # left by a killed process that had this id
+            continue
+        except FileNotFoundError:
+            if made:
+                raise
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made = True
     try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """`atomic_write_bytes` of the text in UTF-8."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
 
 _KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a device"),

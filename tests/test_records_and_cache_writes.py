@@ -12,8 +12,9 @@ import sys
 import pytest
 from pydantic import ValidationError
 
-from harness.extract.cache import CacheEntry, KeyParts, ResponseCache, ResponseStore, write_entry_file
+from harness.extract.cache import CacheEntry, KeyParts, ResponseCache, ResponseStore
 from harness.extract.runner import RequestStats, _Writer
+from harness.files import atomic_write_bytes
 from harness.records import RunRecord, read_run, write_run
 
 
@@ -93,16 +94,16 @@ def test_a_failed_write_leaves_no_temp_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "write", full)
     with pytest.raises(OSError, match="No space"):
-        write_entry_file(tmp_path / "x.json", b"{}")
+        atomic_write_bytes(tmp_path / "x.json", b"{}")
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_temp_name_left_by_a_killed_process_is_stepped_over(tmp_path, monkeypatch):
-    import harness.extract.cache as cache
+    import harness.files as files
 
-    n = next(cache._TEMP_NUMBER) + 1
+    n = next(files._TEMP_NUMBER) + 1
     (tmp_path / f".x.json.{os.getpid()}-{n}.tmp").write_text("left")
-    write_entry_file(tmp_path / "x.json", b"{}")
+    atomic_write_bytes(tmp_path / "x.json", b"{}")
     assert (tmp_path / "x.json").read_bytes() == b"{}"
     assert (tmp_path / f".x.json.{os.getpid()}-{n}.tmp").read_text() == "left"
 

@@ -15,10 +15,8 @@ losing power, leaves either the entry or none.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
-import itertools
 import json
 import os
 import stat
@@ -30,13 +28,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from harness.files import atomic_write_bytes
+
 KEY_VERSION = 1
 DEFAULT_CACHE_DIR = Path(".cache/harness/responses")
 DEFAULT_RECORDED_DIR = Path("reports/recorded")
 MAX_ENTRY_BYTES = 8 << 20  # an answer is capped at 1 MiB (provider.MAX_ANSWER_BYTES); its entry, indented, fits here
 WRITE_TRIES = 5  # attempts at a cache write that fails with EMFILE/ENFILE, 0.05 s, 0.1 s, 0.2 s ... apart
-_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
-_TEMP_NUMBER = itertools.count()  # temp file names unique within this process (and its id across processes)
 
 
 class EntryRefused(ValueError):
@@ -78,39 +76,6 @@ def sha256_text(text: str) -> str:
 
 def messages_sha256(messages: list[dict[str, str]]) -> str:
     return sha256_text(canonical_json(messages))
-
-
-def write_entry_file(path: Path, data: bytes) -> None:
-    """Put `data` at `path` whole: a temp file in the same folder, written, fsync'ed and closed, then renamed over
-    `path` (the same guarantees as harness.files.atomic_write_text, and the mode a plain open() gives: the umask
-    applies at creation). Five system calls and no more: the run's writer threads wait for the interpreter lock
-    after each one while the event loop is busy, so the folder is made only when it is missing."""
-    made = False
-    while True:
-        tmp = path.with_name(f".{path.name}.{os.getpid()}-{next(_TEMP_NUMBER)}.tmp")
-        try:
-            fd = os.open(tmp, _CREATE, 0o666)
-            break
-        except FileExistsError:  # left by a killed process that had this id
-            continue
-        except FileNotFoundError:
-            if made:
-                raise
-            path.parent.mkdir(parents=True, exist_ok=True)
-            made = True
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
 
 
 class KeyParts(BaseModel):
@@ -196,7 +161,7 @@ class ResponseStore:
         data = (entry.model_dump_json(indent=1) + "\n").encode("utf-8")
         for attempt in range(WRITE_TRIES):
             try:
-                write_entry_file(path, data)
+                atomic_write_bytes(path, data)
                 return path
             except OSError as exc:
                 if exc.errno not in (errno.EMFILE, errno.ENFILE) or attempt == WRITE_TRIES - 1:

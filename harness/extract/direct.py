@@ -2,9 +2,10 @@
 straight through the run's Wire, and its answer taken only when it is clean — status 200, not cut at max_tokens, a
 message whose content validates as the response model. That is what instructor's JSON mode reads from the same reply
 (it validates the message content as the model). Any other reply (an error status, a fault, a cut or refused answer,
-text that does not validate) is handed to instructor together with the reply (harness.extract.transport.REPLAY), so
-instructor re-asks or fails exactly as it does for a reply it fetched itself, and nothing is sent twice. openai and
-instructor (about a second and a half of imports) are loaded only when a sample needs them.
+text that does not validate) is handed to instructor together with the reply (`REPLAY`, which the guarded transport
+of harness.extract.transport answers with), so instructor re-asks or fails exactly as it does for a reply it fetched
+itself, and nothing is sent twice. openai and instructor (about a second and a half of imports) are loaded only when
+a sample needs them.
 
 Prepared requests: instructor builds the same request for every article but the user message. Once two articles of
 a run have shown that (`Prepared.offer`), the request with a placeholder for the user message is kept, in memory and
@@ -29,6 +30,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from harness.extract.wire import Headers, Wire
+from harness.files import atomic_write_text, default_cache_dir
 
 FORMAT = 1  # bump when what post_chat (harness.extract.structured) adds to instructor's request changes
 _SENTINEL = "\u0000harness: the article's user message\u0000"
@@ -109,8 +111,6 @@ class Prepared:
         return Template.of(data["request"])
 
     def _write(self, key: str, text: str) -> None:
-        from harness.files import atomic_write_text
-
         path = self._path(key)
         if path is None:
             return
@@ -119,11 +119,10 @@ class Prepared:
 
 
 def prepared_dir() -> Path:
-    """`$HARNESS_PREPARED_DIR`, else `$HARNESS_CACHE_DIR/prepared`, else `~/.cache/harness/prepared`."""
+    """`$HARNESS_PREPARED_DIR`, else `prepared/` in the harness's own cache (`harness.files.default_cache_dir`)."""
     if own := os.environ.get("HARNESS_PREPARED_DIR"):
         return Path(own).expanduser()
-    env = os.environ.get("HARNESS_CACHE_DIR")
-    return (Path(env).expanduser() if env else Path.home() / ".cache" / "harness") / "prepared"
+    return default_cache_dir() / "prepared"
 
 
 @dataclass

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from harness.errors import InputError
+from harness.files import default_cache_dir
 
 # Kept equal to the `local` extra in pyproject.toml (a test checks it).
 RUNTIME_REQUIREMENT = "llama-cpp-python[server]==0.3.36"
@@ -64,12 +65,6 @@ QWEN_PIN = WeightsPin(
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
     filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
 )
-
-
-def default_cache_dir() -> Path:
-    """`$HARNESS_CACHE_DIR`, else `~/.cache/harness`."""
-    env = os.environ.get("HARNESS_CACHE_DIR")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "harness"
 
 
 def model_path(cache_dir: Path | None = None, pin: WeightsPin = QWEN_PIN) -> Path:

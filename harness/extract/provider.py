@@ -88,7 +88,7 @@ class Provider:
     """An OpenAI-compatible endpoint wrapped by instructor; build one per run and share it across requests.
 
     The openai client's own retries are off (every attempt is counted by the retry policy); every endpoint, on this
-    machine or remote, goes through the same guarded HTTP/1.1 transport.
+    machine or remote, goes through the same HTTP/1.1 pool, directly (harness.extract.direct) or under instructor.
     """
 
     def __init__(self, base_url: str, api_key: str | None, params: GenParams, prepared: Prepared | None = None):
@@ -167,17 +167,17 @@ class Provider:
         key = self._key(messages[0]["content"], model, sampling, spec) if shape else None
         async with self._fd_slot, asyncio.timeout(self._guard), use_schema(spec.schema):
             template = self._prepared.get(key) if key is not None else None
-            replay = None
+            clean, replay = None, None
             if template is not None:
                 body = template.fill(messages[1]["content"])
                 reply = await self._direct.post(body)
-                if (clean := clean_answer(reply, spec.base)) is not None:
-                    answer, prompt_tokens, completion_tokens = clean
-                    count_response(prompt_tokens, completion_tokens)
-                    check_answer_size(answer)
-                    return answer
-                replay = Replay(json.loads(body), reply)
-            answer = await self._ask_instructor(messages, model, sampling, spec, key, replay)
+                if (clean := clean_answer(reply, spec.base)) is None:
+                    replay = Replay(json.loads(body), reply)
+            if clean is not None:
+                answer, prompt_tokens, completion_tokens = clean
+                count_response(prompt_tokens, completion_tokens)
+            else:
+                answer = await self._ask_instructor(messages, model, sampling, spec, key, replay)
         check_answer_size(answer)
         return answer
 

@@ -59,18 +59,12 @@ _TALLY: ContextVar[_Tally | None] = ContextVar("harness_request_tally", default=
 
 def on_response(response: Any) -> None:
     """instructor's `completion:response` hook: one attempt answered, with its tokens."""
-    tally = _TALLY.get()
-    if tally is None:
-        return
-    tally.responses += 1
     usage = getattr(response, "usage", None)
-    if usage is not None:
-        tally.prompt_tokens += getattr(usage, "prompt_tokens", 0) or 0
-        tally.completion_tokens += getattr(usage, "completion_tokens", 0) or 0
+    count_response(getattr(usage, "prompt_tokens", 0) or 0, getattr(usage, "completion_tokens", 0) or 0)
 
 
 def count_response(prompt_tokens: int, completion_tokens: int) -> None:
-    """One attempt answered on the direct path (no instructor hook saw it), with its tokens."""
+    """One attempt answered (through instructor's hook or on the direct path), with its tokens."""
     tally = _TALLY.get()
     if tally is not None:
         tally.responses += 1

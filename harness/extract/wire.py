@@ -34,29 +34,12 @@ class AnswerTooLarge(Exception):
 
 
 class WireError(Exception):
-    """A request that got no response: `kind` is what httpx would call it (see harness.extract.transport)."""
+    """A request that got no response; `kind` is what httpx would call it (harness.extract.transport maps it):
+    connect, connect_timeout, read_timeout, read, protocol or proxy."""
 
-    kind = "read"
-
-
-class ConnectFailed(WireError):
-    kind = "connect"
-
-
-class ConnectTimedOut(WireError):
-    kind = "connect_timeout"
-
-
-class ReadTimedOut(WireError):
-    kind = "read_timeout"
-
-
-class ClosedEarly(WireError):
-    kind = "protocol"
-
-
-class ProxyFailed(WireError):
-    kind = "proxy"
+    def __init__(self, message: str, kind: str = "read"):
+        super().__init__(message)
+        self.kind = kind
 
 
 def _no_send() -> None:
@@ -201,7 +184,7 @@ class Wire:
                     return _Conn(reader, writer)
                 via = urlsplit(proxy)
                 if via.scheme != "http":
-                    raise ProxyFailed(f"proxy scheme {via.scheme!r} is not supported (use an http:// proxy)")
+                    raise WireError(f"proxy scheme {via.scheme!r} is not supported (use an http:// proxy)", "proxy")
                 reader, writer = await asyncio.open_connection(via.hostname, via.port or 80)
                 conn = _Conn(reader, writer)
                 if tls is not None:  # a tunnel through the proxy, then TLS with the endpoint inside it
@@ -211,13 +194,13 @@ class Wire:
                     status, _, _, _ = await _read_response(reader, 1 << 16, head_only=True)
                     if status != 200:
                         conn.close()
-                        raise ProxyFailed(f"the proxy refused the tunnel to {target} ({status})")
+                        raise WireError(f"the proxy refused the tunnel to {target} ({status})", "proxy")
                     await writer.start_tls(tls, server_hostname=host)
                 return conn
         except TimeoutError:
-            raise ConnectTimedOut(f"connecting to {host}:{port} timed out") from None
+            raise WireError(f"connecting to {host}:{port} timed out", "connect_timeout") from None
         except (OSError, asyncio.IncompleteReadError, _NoResponse, ValueError) as exc:
-            raise ConnectFailed(f"cannot connect to {host}:{port}: {exc}") from None
+            raise WireError(f"cannot connect to {host}:{port}: {exc}", "connect") from None
 
     async def exchange(
         self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: bytes,
@@ -275,10 +258,10 @@ class Wire:
                 conn.close()
                 if reused:  # the server had dropped this idle connection; the request never reached it
                     continue
-                raise ClosedEarly("server closed the connection without sending a response") from None
+                raise WireError("server closed the connection without sending a response", "protocol") from None
             except TimeoutError:
                 conn.close()
-                raise ReadTimedOut("timed out waiting for the response") from None
+                raise WireError("timed out waiting for the response", "read_timeout") from None
             except (OSError, EOFError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
                 conn.close()
                 raise WireError(f"{type(exc).__name__}: {exc}") from None
