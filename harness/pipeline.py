@@ -13,6 +13,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -261,6 +262,21 @@ def open_cache(cfg: RunConfig) -> ResponseCache:
     return ResponseCache.open(cfg.cache_dir, [d for d in cfg.recorded if Path(d).is_dir()])
 
 
+def _provenance_meanwhile() -> Future[rec.Provenance]:
+    """The run's provenance (two git commands and the package versions) worked out in a thread while the requests
+    wait on the network, instead of after the last answer."""
+
+    def work() -> rec.Provenance:
+        from harness.records.run import provenance
+
+        return provenance()
+
+    pool = ThreadPoolExecutor(1, thread_name_prefix="harness-provenance")
+    future = pool.submit(work)  # a failure is raised where the record is built, as it would have been there
+    pool.shutdown(wait=False)
+    return future
+
+
 def execute_run(
     cfg: RunConfig,
     on_result: Callable[[SampleResult], None] | None = None,
@@ -292,10 +308,12 @@ def execute_run(
         )
     requested: dict[str, SampleResult] = {}
     stats = RequestStats()
+    provenance: Future[rec.Provenance] | None = None
     if missing:
         if local_server is not None and ep.kind != "local":
             raise InputError("a running embedded server was given, but the run is configured for an endpoint")
         preload(AFTER_REQUESTS + (SCORING if gold else []))  # imported while the first requests wait
+        provenance = _provenance_meanwhile()
         requested, stats = _request_missing(cfg, ep, missing, cache, record_store, on_result, local_server, hooks)
     if record_store is not None:
         record_entries(entries.values(), record_store)
@@ -315,7 +333,7 @@ def execute_run(
     )
     record = rec.RunRecord(
         run_id=rec.make_run_id(started, fingerprint), started=started.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        provenance=rec.provenance(),
+        provenance=provenance.result() if provenance is not None else rec.provenance(),
         endpoint=rec.EndpointInfo(kind=ep.kind, identity=ep.identity,
                                   model_file=ep.model_file.name if ep.model_file else None),
         models=ep.models, prompts=[rec.PromptRef(**p.ref()) for p in prompts],

@@ -1,11 +1,12 @@
 """The retry policy of one request: what is retried, how long to back off (Retry-After honoured), attempts counted.
 
 Transport faults (connection, timeout, 429, 5xx) are retried by tenacity (`AsyncRetrying`: the loop, the stop after
-`max_attempts`, the sleeps) with the wait chosen by `backoff_seconds`: the server's Retry-After capped at
-`retry_after_max`, else exponential back-off from `backoff_base` with 50-100% jitter. The openai client's own
-retries are off. Answers that do not fit the response model are re-asked by instructor (`max_retries`). Attempts are
-the HTTP requests the transport actually wrote (`on_send`: a silent re-send on a closed keep-alive connection
-included); tokens come from instructor's hooks, re-asks included, so every attempt is on the record.
+`max_attempts`, the sleeps; the first attempt runs before it, so a request answered at once builds no loop) with the
+wait chosen by `backoff_seconds`: the server's Retry-After capped at `retry_after_max`, else exponential back-off
+from `backoff_base` with 50-100% jitter. The openai client's own retries are off. Answers that do not fit the response
+model are re-asked by instructor (`max_retries`). Attempts are the HTTP requests the transport actually wrote
+(`on_send`: a silent re-send on a closed keep-alive connection included); tokens come from instructor's hooks,
+re-asks included, so every attempt is on the record.
 """
 
 from __future__ import annotations
@@ -117,6 +118,29 @@ class _Retry(Exception):
         self.retry_after = retry_after
 
 
+async def _attempts_after(
+    first: _Retry, attempt: Callable[[], Awaitable[tuple[BaseModel | None, Failure | None, bool]]], params: GenParams
+) -> tuple[BaseModel | None, Failure | None, bool]:
+    """Attempts 2 to `max_attempts` in tenacity's loop, after the back-off the first failure asks for."""
+    if params.max_attempts <= 1:
+        return None, first.failure, False
+
+    def wait(state: RetryCallState) -> float:  # state.attempt_number counts this loop's attempts: one came before
+        exc = state.outcome.exception() if state.outcome is not None else None
+        retry_after = exc.retry_after if isinstance(exc, _Retry) else None
+        return backoff_seconds(params, state.attempt_number + 1, retry_after)
+
+    await asyncio.sleep(backoff_seconds(params, 1, first.retry_after))
+    retrying = AsyncRetrying(
+        stop=stop_after_attempt(params.max_attempts - 1), wait=wait, retry=retry_if_exception_type(_Retry),
+        sleep=asyncio.sleep, reraise=True,
+    )  # fmt: skip
+    try:
+        return await retrying(attempt)
+    except _Retry as last:
+        return None, last.failure, False
+
+
 async def with_retries(
     call: Callable[[], Awaitable[BaseModel]],
     params: GenParams,
@@ -159,22 +183,14 @@ async def with_retries(
                 raise _Retry(failure, retry_after) from exc
             return None, failure, False
 
-    def wait(state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome is not None else None
-        retry_after = exc.retry_after if isinstance(exc, _Retry) else None
-        return backoff_seconds(params, state.attempt_number, retry_after)
-
-    retrying = AsyncRetrying(
-        stop=stop_after_attempt(max(1, params.max_attempts)), wait=wait, retry=retry_if_exception_type(_Retry),
-        sleep=asyncio.sleep, reraise=True,
-    )  # fmt: skip
     answer: BaseModel | None
     failure: Failure | None
     truncated: bool
     try:
-        answer, failure, truncated = await retrying(attempt)
-    except _Retry as last:
-        answer, failure, truncated = None, last.failure, False
+        try:  # most requests end at their first attempt, which runs outside the loop (building one costs per call)
+            answer, failure, truncated = await attempt()
+        except _Retry as first:
+            answer, failure, truncated = await _attempts_after(first, attempt, params)
     finally:
         _TALLY.reset(token)
     usage = Usage(prompt_tokens=tally.prompt_tokens, completion_tokens=tally.completion_tokens)

@@ -223,6 +223,9 @@ async def request_samples(
     async def one(sample: Sample) -> None:
         held = _Held(slot, sample, flying, hooks) if hooks is not None else slot
         outcome = await provider.request(sample.messages, sample.model, held, sample.repeat, sample.prompt.spec())
+        # The slot this answer held is free: the sample waiting for it sends its request first, and this answer's
+        # bookkeeping (results, cache entry) runs after, while that request is on the network.
+        await asyncio.sleep(0)
         stats.requests += 1
         stats.attempts += outcome.attempts
         base = {
