@@ -1,13 +1,15 @@
 """Writing files so that a reader never sees half of one, checking up front that a place can be written, reading a
-versioned JSON file into its model with a one-line error, the one UTC timestamp format the records use, and where the
-harness's own cache lives."""
+versioned JSON file into its model with a one-line error, the one UTC timestamp format the records use, where the
+harness's own cache lives, and which version of a package is installed."""
 
 from __future__ import annotations
 
 import contextlib
 import itertools
 import os
+import re
 import stat
+import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +27,33 @@ def default_cache_dir() -> Path:
     `~/.cache/harness`."""
     env = os.environ.get("HARNESS_CACHE_DIR")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "harness"
+
+
+def dist_version(name: str) -> str | None:
+    """The installed version of the distribution `name`, None if it is not installed. Read from the name of its
+    `<name>-<version>.dist-info` folder, the first on sys.path, which is what importlib.metadata returns; importing
+    that module costs about 40 ms of a command's start, so it is asked only when no such folder is found."""
+    wanted = _dist_key(name)
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for folder in names:
+            if folder.endswith(".dist-info"):
+                dist, _, version = folder[: -len(".dist-info")].rpartition("-")
+                if version and _dist_key(dist) == wanted:
+                    return version
+    from importlib import metadata  # an .egg-info install, or a finder of another kind
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _dist_key(name: str) -> str:
+    return re.sub(r"[-_.]+", "_", name).lower()  # PEP 503 normalisation, with the underscore folder names use
 
 
 def utc_now() -> datetime:

@@ -16,13 +16,12 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from harness.files import atomic_write_text
+from harness.files import atomic_write_text, dist_version
 from harness.schema import Article, GoldArticle
 
 if TYPE_CHECKING:
@@ -42,8 +41,8 @@ def code_fingerprint() -> str:
         if path.is_file():
             h.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     for lib in LIBRARIES:
-        with contextlib.suppress(metadata.PackageNotFoundError):
-            h.update(f"{lib}={metadata.version(lib)}\0".encode())
+        if (version := dist_version(lib)) is not None:
+            h.update(f"{lib}={version}\0".encode())
     return h.hexdigest()
 
 

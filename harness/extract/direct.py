@@ -23,14 +23,13 @@ import os
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from harness.extract.wire import Headers, Wire
-from harness.files import atomic_write_text, default_cache_dir
+from harness.files import atomic_write_text, default_cache_dir, dist_version
 
 FORMAT = 1  # bump when what post_chat (harness.extract.structured) adds to instructor's request changes
 _SENTINEL = "\u0000harness: the article's user message\u0000"
@@ -54,10 +53,7 @@ class Template:
 
 
 def instructor_version() -> str:
-    try:
-        return metadata.version("instructor")
-    except metadata.PackageNotFoundError:
-        return "none"
+    return dist_version("instructor") or "none"
 
 
 class Prepared:

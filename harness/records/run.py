@@ -11,7 +11,6 @@ import hashlib
 import platform
 import subprocess
 from datetime import datetime
-from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,7 +22,7 @@ from harness.extract.cache import Usage
 from harness.extract.params import GenParams
 from harness.extract.runner import SampleResult
 from harness.extract.shard import MergeRef, ShardRef
-from harness.files import atomic_write_text
+from harness.files import atomic_write_text, dist_version
 
 if TYPE_CHECKING:
     from harness.schema import GoldArticle
@@ -178,12 +177,7 @@ def provenance(cwd: Path | None = None) -> Provenance:
     cwd = Path(cwd or Path.cwd())
     commit = _git(["rev-parse", "HEAD"], cwd)
     status = _git(["status", "--porcelain", "--untracked-files=no"], cwd) if commit else None
-    packages: dict[str, str | None] = {}
-    for name in PACKAGES:
-        try:
-            packages[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            packages[name] = None
+    packages = {name: dist_version(name) for name in PACKAGES}
     return Provenance(
         git_commit=commit.strip() if commit else None, git_dirty=bool(status.strip()) if status is not None else None,
         packages=packages, python=platform.python_version(), platform=platform.platform(terse=True),
