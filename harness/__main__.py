@@ -1,5 +1,5 @@
 """`python -m harness` is the `harness` command."""
 
-from harness.cli import app
+from harness.cli import main
 
-app(prog_name="harness")
+main(prog_name="harness")

@@ -155,3 +155,19 @@ def test_preload_imports_in_the_background_and_leaves_failures_to_the_real_impor
     assert "harness.records" in sys.modules  # the bad name before it did not stop it
     with pytest.raises(ModuleNotFoundError):
         __import__("harness.no_such_module")  # raised where the module is used, as without the preload
+
+
+@pytest.mark.parametrize("warm", [False, True], ids=["instructor", "direct"])
+def test_a_claim_text_past_the_field_limit_is_oversized_on_either_path(tmp_path: Path, warm: bool) -> None:
+    """One claim text of 150,000 characters: under the 1 MiB body cap, over the 100,000-character field limit. The
+    direct path skips the field check only for a reply shorter than the limit, so this one is checked and refused
+    as instructor's path refuses it: one attempt (an answer too large is not asked again), kind `oversized`."""
+    store = Prepared(tmp_path)
+    if warm:
+        with FakeOpenAIServer(answers()) as srv:
+            ask_all(srv, store, ["a01_clean", "a02_clean"])
+    with FakeOpenAIServer(answers()) as srv:
+        srv.add_faults("huge:150000", marker=marker("a03_429_once"))
+        got = ask_all(srv, Prepared(tmp_path) if warm else Unconfirmed(None), ["a03_429_once", "a01_clean"])
+    assert got["a03_429_once"][:2] == (1, "oversized")
+    assert got["a01_clean"][:2] == (1, None)  # the next article is answered as usual

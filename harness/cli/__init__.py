@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import sys
 
 import typer
 
@@ -49,3 +50,22 @@ def _register() -> None:
 
 
 _register()
+
+
+def main(prog_name: str | None = None) -> None:
+    """The `harness` command (console script and `python -m harness`): only the verb named on the command line is
+    turned into a click command, since typer evaluates every parameter's annotations to do it (about 15 ms for all
+    verbs, at each command's start); without a known verb (`harness`, `harness --help`, a typo) every verb is."""
+    verb = sys.argv[1] if len(sys.argv) > 1 else None
+    only = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+    only.registered_commands = [c for c in app.registered_commands if c.name == verb]
+    only.registered_groups = [g for g in app.registered_groups if g.name == verb]
+    if only.registered_commands or only.registered_groups:
+        only.callback()(_root)  # a group, as the whole app is: `harness run ...`, not a single-command app
+        only(prog_name=prog_name)
+    else:
+        app(prog_name=prog_name)
+
+
+def _root() -> None:
+    """The `harness` command: thin typer verbs over the library."""
