@@ -31,6 +31,12 @@ _YamlLoader = getattr(
 )  # libyaml's parser when PyYAML was built with it (~5x faster)
 
 
+def read_yaml(text: str) -> Any:
+    """`yaml.safe_load` with libyaml's parser where PyYAML has it: the harness's one way to read a YAML file's data
+    (gold, prompts, price tables); it raises yaml.YAMLError with the problem's mark as safe_load does."""
+    return yaml.load(text, Loader=_YamlLoader)  # a safe loader: SafeLoader or its libyaml twin
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from harness.corpus import read_yaml
 from harness.errors import InputError
 
 FORMAT = '{"model": {"prompt": usd, "completion": usd}} in USD per 1M tokens'
@@ -61,7 +62,7 @@ def _parse(path: Path, text: str) -> Any:
         except json.JSONDecodeError as exc:
             raise InputError(f"not JSON: {exc.msg}", str(path), exc.lineno) from None
     try:
-        return yaml.safe_load(text)
+        return read_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         why = getattr(exc, "problem", None) or "not YAML"

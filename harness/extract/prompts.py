@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from harness.corpus import read_yaml
 from harness.errors import InputError
 from harness.extract.response_spec import ResponseSpec, SchemaRefused, builtin_spec, from_import, from_schema_file
 
@@ -71,7 +72,7 @@ def load_prompt(path: Path) -> Prompt:
     except OSError as exc:
         raise InputError(f"cannot read prompt file: {exc.strerror}", name) from None
     try:
-        raw = yaml.safe_load(data.decode("utf-8"))
+        raw = read_yaml(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise InputError("prompt file is not UTF-8", name) from None
     except yaml.YAMLError as exc:
