@@ -226,3 +226,29 @@ def test_quiet_stays_silent_on_a_terminal(tmp_path):
     assert code == 0, out
     before_table = out[: out.index("strict F1")]
     assert "requested samples done" not in out and " ok " not in before_table
+
+
+def test_piped_the_progress_lines_are_written_without_importing_rich():
+    """On a pipe (no TTY, no variable that makes rich see a terminal) an answer's line is plain text on stderr and
+    rich is not imported for it; a failure's line, which rich renders, imports it then."""
+    code = (
+        "import sys\n"
+        "from types import SimpleNamespace as N\n"
+        "from harness.cli.progress import RunProgress\n"
+        "p = RunProgress()\n"
+        "ok = N(source='request', ok=True, prompt='guided', model='m', article_id='a1', repeat=0, claims=[1, 2],\n"
+        "       latency_s=0.25, attempts=1, truncated=False, usage=N(completion_tokens=7))\n"
+        "p.on_result(ok)\n"
+        "print('rich before a failure:', 'rich' in sys.modules, p.terminal)\n"
+        "bad = N(source='request', ok=False, prompt='guided', model='m', article_id='a2', repeat=0, claims=[],\n"
+        "        latency_s=0.5, attempts=2, truncated=False, usage=N(completion_tokens=0),\n"
+        "        failure=N(kind='timeout', message='[gone]'))\n"
+        "p.on_result(bad)\n"
+        "print('rich after a failure:', 'rich.console' in sys.modules)\n"
+    )
+    env = {k: v for k, v in clean_env().items() if k not in ("FORCE_TERMINAL", "TTY_COMPATIBLE", "TTY_INTERACTIVE")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["rich before a failure: False False", "rich after a failure: True"]
+    assert done.stderr.splitlines() == ["  ok guided m a1: 2 claims, 0.2 s, 1 attempt(s)",
+                                        "  failed guided m a2: timeout ([gone])"]  # fmt: skip

@@ -70,12 +70,13 @@ class _Lines(logging.Handler):
         self.console.print(f"  batch: {record.getMessage()}", soft_wrap=True, markup=False, highlight=False)
 
 
-def show_progress(console: Console, quiet: bool) -> None:
-    """The batch's submission, polls and end as lines on `console` (stderr); none when `quiet`."""
+def show_progress(console: Console | None, quiet: bool) -> None:
+    """The batch's submission, polls and end as lines on `console` (stderr); none when `quiet` (then no console)."""
     log = logging.getLogger("harness.batch")
     for old in [h for h in log.handlers if isinstance(h, _Lines)]:  # an earlier run's console in this process
         log.removeHandler(old)
     if not quiet:
+        assert console is not None
         log.addHandler(_Lines(console))
     log.setLevel(logging.INFO)
     log.propagate = False

@@ -4,20 +4,34 @@ for a long answer, so a pipe or a CI log gets no control codes."""
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TypeVar
-
-from rich.console import Console
-from rich.live import Live
-from rich.markup import escape
-from rich.text import Text
+from typing import TYPE_CHECKING, TypeVar
 
 from harness.extract.progress import ProgressHooks
+from harness.preload import preload
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
 
 PLAIN_EVERY_S = 30.0
 T = TypeVar("T")
+# What prints a run's end (the score table); imported while the requests wait, when the run has any.
+PRINTING = ["rich.console", "rich.table", "rich.markup"]
+# Set, these can make rich treat a stream that is not a TTY as a terminal (or a notebook): then rich is asked.
+_TERMINAL_HINTS = ("FORCE_TERMINAL", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JPY_PARENT_PID", "COLAB_RELEASE_TAG")
+
+
+def stderr_may_be_terminal() -> bool:
+    """False when rich's Console on stderr cannot be a terminal: no TTY and none of the variables that say otherwise.
+    A pipe or a CI log is then written without importing rich (about 30 ms of a command's start)."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty and isatty()) or any(os.environ.get(k) for k in _TERMINAL_HINTS)
 
 
 def _what(prompt: str, model: str, article_id: str, repeat: int, repeats: bool) -> str:
@@ -32,11 +46,14 @@ def _clock(seconds: float) -> str:
 class RunProgress:
     """The listener `execute_run` is given (`on_result` and `hooks`), rendering on `console` (stderr)."""
 
-    def __init__(self, console: Console, *, quiet: bool = False, repeats: bool = False,
+    def __init__(self, console: Console | None = None, *, quiet: bool = False, repeats: bool = False,
                  clock: Callable[[], float] = time.monotonic, plain_every_s: float = PLAIN_EVERY_S):  # fmt: skip
-        self.console, self.quiet, self.repeats, self.clock = console, quiet, repeats, clock
+        """`console`: where to render; None is stderr, its rich Console made only when something needs rich."""
+        self._console, self.quiet, self.repeats, self.clock = console, quiet, repeats, clock
         self.plain_every_s = plain_every_s
-        self.live_area = console.is_terminal and not quiet
+        self.terminal = console.is_terminal if console is not None else stderr_may_be_terminal() and (
+            self.console.is_terminal)  # fmt: skip
+        self.live_area = self.terminal and not quiet
         self._lock = threading.Lock()
         self.total = self.done = 0
         self.flying: dict[str, float] = {}  # label -> when its request took a slot
@@ -47,12 +64,22 @@ class RunProgress:
         self.t0: float | None = None
         self._live: Live | None = None
 
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=True, highlight=False)
+        return self._console
+
     def hooks(self) -> ProgressHooks:
         return ProgressHooks(on_plan=self.on_plan, on_start=self.on_start, on_stop=self.on_stop,
                              on_tokens=self.on_tokens)  # fmt: skip
 
     def __enter__(self) -> RunProgress:
         if self.live_area:
+            from rich.live import Live
+
             self._live = Live(console=self.console, get_renderable=self.render, refresh_per_second=4, transient=True,
                               redirect_stdout=False, redirect_stderr=False)  # fmt: skip
             self._live.start()
@@ -72,6 +99,8 @@ class RunProgress:
         return _what(s.prompt.id, s.model, s.article.article_id, s.repeat, self.repeats)
 
     def on_plan(self, n: int) -> None:
+        if not self.total:  # the requests are about to go out: the run's end is printed with rich
+            preload(PRINTING)
         with self._lock:
             self.total += n
             self.t0 = self.t0 if self.t0 is not None else self.clock()
@@ -100,6 +129,8 @@ class RunProgress:
             if due:
                 self.said[key] = now
         if due:
+            from rich.markup import escape
+
             self.console.print(f"  … {escape(key)}: {n} tokens so far", soft_wrap=True, highlight=False)
 
     def on_result(self, r) -> None:
@@ -110,11 +141,14 @@ class RunProgress:
                 self.request_s += r.latency_s
         if self.quiet:
             return
-        if not self.console.is_terminal and r.ok:  # a pipe or a log: the same words without rich (0.2 ms a line)
-            self.console.file.write(f"  ok {_what(r.prompt, r.model, r.article_id, r.repeat, self.repeats)}: "
-                                    f"{len(r.claims)} claims, {r.latency_s:.1f} s, {r.attempts} attempt(s)"
-                                    + (" (cut at max_tokens)" if r.truncated else "") + "\n")  # fmt: skip
+        if not self.terminal and r.ok:  # a pipe or a log: the same words without rich (0.2 ms a line)
+            out = self._console.file if self._console is not None else sys.stderr
+            out.write(f"  ok {_what(r.prompt, r.model, r.article_id, r.repeat, self.repeats)}: "
+                      f"{len(r.claims)} claims, {r.latency_s:.1f} s, {r.attempts} attempt(s)"
+                      + (" (cut at max_tokens)" if r.truncated else "") + "\n")  # fmt: skip
             return
+        from rich.markup import escape
+
         what = escape(_what(r.prompt, r.model, r.article_id, r.repeat, self.repeats))
         if r.ok:
             line = (f"  [green]ok[/] {what}: {len(r.claims)} claims, {r.latency_s:.1f} s, {r.attempts} attempt(s)"
@@ -147,4 +181,6 @@ class RunProgress:
             return line
 
     def render(self) -> Text:
+        from rich.text import Text
+
         return Text(self.status(), style="cyan")

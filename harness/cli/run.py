@@ -191,13 +191,11 @@ def run(
     under --offline. With --dry-run: nothing is sent or written and no server starts; exit 0, or 2 on bad input.
     """
     from pydantic import SecretStr
-    from rich.console import Console
 
     from harness.cli.progress import RunProgress
     from harness.pipeline import RunConfig, execute_run
 
-    err = Console(stderr=True, highlight=False)
-    shown = RunProgress(err, quiet=quiet, repeats=repeats > 1)
+    shown = RunProgress(quiet=quiet, repeats=repeats > 1)  # on stderr; rich only where it is needed
 
     def config() -> RunConfig:
         from pydantic import ValidationError
@@ -222,7 +220,7 @@ def run(
             raise option_error(exc) from None
 
     config = checked_by(config)  # --batch refused up front where it cannot go
-    show_progress(err, quiet or not batch)
+    show_progress(shown.console if batch and not quiet else None, quiet or not batch)
     if dry_run or prices or as_json:
         from harness.cli.dry_run import dry_run_verb
 
