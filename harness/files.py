@@ -31,8 +31,9 @@ def default_cache_dir() -> Path:
 
 def dist_version(name: str) -> str | None:
     """The installed version of the distribution `name`, None if it is not installed. Read from the name of its
-    `<name>-<version>.dist-info` folder, the first on sys.path, which is what importlib.metadata returns; importing
-    that module costs about 40 ms of a command's start, so it is asked only when no such folder is found."""
+    `<name>-<version>.dist-info` folder, the first on sys.path, which is what importlib.metadata returns: its
+    `version()` reads and parses the package's METADATA file (6 ms for a first call here, under 1 ms this way, on
+    each run's start for the prepared-request key), so it is asked only when no such folder is found."""
     wanted = _dist_key(name)
     for entry in sys.path:
         try:
