@@ -168,3 +168,94 @@ def test_a_harness_killed_outright_mid_answer_takes_the_real_server_along(tmp_pa
     finally:
         if harness.poll() is None:
             harness.kill()
+
+
+# ---------------------------------------------------------------- greedy decoding under a grammar, in this process
+
+# An invented article (not a seed): short, so four greedy answers of 40 tokens take seconds on one thread.
+_SHORT = (
+    "SURABAYA - Dinas Perikanan Jawa Timur mencatat 5.300 kapal sudah terdaftar di aplikasi pembayaran digital "
+    "per Juni 2022, kata Kepala Dinas Rina Hartati."
+)
+_SYSTEM = 'List the claims of the article as JSON, one per line:\n{"claims": [\n {"quote": "...", "figures": [...]}\n]}'
+_MESSAGES = [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": _SHORT}]
+# Asked this way, the model unconstrained starts with prose: its first pick is one a JSON grammar refuses.
+_PROSE_FIRST = [{"role": "system", "content": 'List the claims of the article as JSON: {"claims": [{"quote": ...}]}'},
+                {"role": "user", "content": _SHORT}]  # fmt: skip
+_SCHEMA = {
+    "type": "object", "required": ["claims"],
+    "properties": {"claims": {"type": "array", "items": {
+        "type": "object", "required": ["quote", "figures"],
+        "properties": {"quote": {"type": "string"}, "figures": {"type": "array", "items": {"type": "string"}}},
+    }}},
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def llama_in_process():
+    """The pinned weights loaded in this process (the tests compare two samplers on one model, so no server)."""
+    weights = lm.model_path()
+    if not weights.is_file():
+        pytest.skip(f"embedded model weights absent ({weights}); run `harness local-model setup`")
+    from llama_cpp import Llama
+
+    n_threads = 1 if os.environ.get("PYTEST_XDIST_WORKER") else 2  # as the served model (tests/conftest.py)
+    return Llama(model_path=str(weights), n_ctx=1024, n_threads=n_threads, verbose=False)
+
+
+def _answer(llm, response_format: dict, messages: list[dict] = _MESSAGES) -> tuple[str, int]:
+    out = llm.create_chat_completion(messages=messages, temperature=0, seed=0, max_tokens=40,
+                                     response_format=response_format)  # fmt: skip
+    return out["choices"][0]["message"]["content"], out["usage"]["completion_tokens"]
+
+
+@pytest.mark.local_model
+@pytest.mark.parametrize("response_format", [{"type": "json_object"}, {"type": "json_object", "schema": _SCHEMA}],
+                         ids=["json-grammar", "schema-grammar"])  # fmt: skip
+def test_the_grammar_checked_after_the_pick_gives_the_same_tokens(llama_in_process, response_format, monkeypatch):
+    """llama-cpp-python's chain (grammar over the whole vocabulary at every token) and GrammarAfterGreedy (the grammar
+    checks the greedy pick, filters everything only when it refuses it) write the same answer, token for token; and
+    the refused path is taken (unconstrained, this model opens its answer with prose, which no JSON grammar
+    allows)."""
+    import llama_cpp
+
+    from harness.extract import local_model_sampler as sampler
+
+    chain_text, chain_tokens = _answer(llama_in_process, response_format, _PROSE_FIRST)
+    made: list[sampler.GrammarAfterGreedy] = []
+    wrapped = sampler.grammar_after_greedy(llama_cpp.Llama._init_sampler)
+
+    def init_and_keep(self, *args, **kwargs):
+        s = wrapped(self, *args, **kwargs)
+        made.append(s)
+        return s
+
+    monkeypatch.setattr(llama_cpp.Llama, "_init_sampler", init_and_keep)
+    fast_text, fast_tokens = _answer(llama_in_process, response_format, _PROSE_FIRST)
+    assert (fast_text, fast_tokens) == (chain_text, chain_tokens)
+    assert fast_tokens == 40 and fast_text.startswith("{")
+    (used,) = [s for s in made if isinstance(s, sampler.GrammarAfterGreedy)]
+    assert used.picks == 40  # one pick per token written
+    assert 1 <= used.refusals < used.picks  # the prose was refused at least once; most picks passed as they were
+    unconstrained, _ = _answer(llama_in_process, {"type": "text"}, _PROSE_FIRST)
+    assert not unconstrained.startswith("{")  # what the grammar refused
+
+
+@pytest.mark.local_model
+def test_a_schema_grammar_keeps_the_layout_the_model_writes(llama_in_process, monkeypatch):
+    """With llama-cpp-python's own whitespace rule (one space at most) a schema grammar refuses the newline this
+    model writes after "[" (on the real prompts and articles it then closed the list: every answer was empty);
+    with llama.cpp's rule the schema grammar writes exactly what the plain JSON grammar lets the model write."""
+    import llama_cpp.llama_grammar as grammar_module
+
+    from harness.extract.local_model_sampler import SPACE_RULE
+
+    plain_json, _ = _answer(llama_in_process, {"type": "json_object"})
+    schema = {"type": "json_object", "schema": _SCHEMA}
+    monkeypatch.setattr(grammar_module, "SPACE_RULE", '" "?')  # llama-cpp-python 0.3's own rule
+    one_space, _ = _answer(llama_in_process, schema)
+    monkeypatch.setattr(grammar_module, "SPACE_RULE", SPACE_RULE)
+    newline, _ = _answer(llama_in_process, schema)
+    assert plain_json.startswith('{"claims": [\n {"quote": "Dinas Perikanan Jawa Timur mencatat 5.300 kapal')
+    assert newline == plain_json
+    assert "\n" not in one_space and one_space.startswith('{"claims": [{')

@@ -50,8 +50,8 @@ MODE = typer.Option("json", "--mode", help="instructor mode: json, tools, md_jso
 GRAMMAR = typer.Option(
     None,
     "--grammar/--no-grammar",
-    help="json mode: also send the schema as a decoding grammar (a llama_cpp.server extension; default: off — with "
-    "it the 1.5B model tends to close the claims list at once).",
+    help="json mode: also send the schema as a decoding grammar (a llama_cpp.server extension; default: off — it is "
+    "part of the cache key, and the recorded answers were made without it).",
 )
 CACHE_DIR = typer.Option(DEFAULT_CACHE_DIR, "--cache-dir", help="Local response cache (one JSON file per key).")
 RECORDED = typer.Option(

@@ -1,4 +1,5 @@
-"""The embedded model's server: llama_cpp.server unchanged, plus `GET /slots` with the tokens decoded so far.
+"""The embedded model's server: llama_cpp.server, plus `GET /slots` with the tokens decoded so far, and greedy
+decoding under a grammar checked after the pick (harness.extract.local_model_sampler: the same tokens, faster).
 
 llama-cpp-python's server has no /slots or /metrics, and its streamed answers carry no usage, so a run that wants
 to see a long answer grow counts the tokens here, beside the same non-streamed generation (answers, usage and cache
@@ -12,6 +13,8 @@ import threading
 import time
 from collections.abc import Callable, Generator
 from typing import Any
+
+from harness.extract.local_model_sampler import install_sampling
 
 
 class Decoding:
@@ -85,6 +88,7 @@ def main() -> None:
     # setattr: the same line type-checks with llama_cpp installed (a method assigned) and without it (make lint
     # runs before the embedded model's runtime is installed).
     setattr(llama_cpp.Llama, "generate", counting(llama_cpp.Llama.generate))  # noqa: B010
+    install_sampling(llama_cpp)
     server.create_app = with_slots(server.create_app)
     server.main()
 
