@@ -172,7 +172,7 @@ def test_a_harness_killed_outright_mid_answer_takes_the_real_server_along(tmp_pa
 
 # ---------------------------------------------------------------- greedy decoding under a grammar, in this process
 
-# An invented article (not a seed): short, so four greedy answers of 40 tokens take seconds on one thread.
+# An invented article (not a seed): short, so each greedy answer of 40 tokens takes a few seconds on one thread.
 _SHORT = (
     "SURABAYA - Dinas Perikanan Jawa Timur mencatat 5.300 kapal sudah terdaftar di aplikasi pembayaran digital "
     "per Juni 2022, kata Kepala Dinas Rina Hartati."
