@@ -1,5 +1,5 @@
-"""Greedy decoding under a grammar, with the grammar checked after the pick: the same tokens, at about twice the
-speed on this model.
+"""Greedy decoding under a grammar, with the grammar checked after the pick: the same tokens, about 1.7 times as
+fast on this model (10.3 -> 17.7 tokens/s for one 200-token answer on 2 cores).
 
 llama-cpp-python 0.3 puts the grammar in the sampler chain before the pick, so every generated token runs the
 grammar over the whole vocabulary (151,936 tokens for Qwen2.5): in JSON mode (`response_format` json_object, which
