@@ -25,7 +25,7 @@ from harness.errors import EXIT_FAILED, EXIT_OK, InputError
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR, ResponseCache, ResponseStore, Usage
 from harness.extract.params import BatchConfig
 from harness.extract.progress import ProgressHooks, slots_url
-from harness.extract.prompts import Prompt, resolve_prompts
+from harness.extract.prompts import DEFAULT_PROMPT, Prompt, resolve_prompts
 from harness.extract.provider import GenParams, local_identity, remote_identity
 from harness.extract.runner import (
     RequestStats,
@@ -57,7 +57,7 @@ class RunConfig(BaseModel):
 
     model_config = ConfigDict(validate_assignment=True, allow_inf_nan=False)
 
-    prompts: list[str] = ["guided"]
+    prompts: list[str] = [DEFAULT_PROMPT]
     models: list[str] = []
     articles: Path | None = None  # another set of articles; then gold is used only if given explicitly
     only: list[str] = []  # run these article ids only

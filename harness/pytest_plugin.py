@@ -174,16 +174,17 @@ def gate_message(result: GateResult, baseline: str | Path | None) -> str:
 
 @pytest.fixture
 def harness_eval(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[..., HarnessEvaluation]:
-    """A factory: `harness_eval(prompt="guided", ...)` runs (or replays) one evaluation and returns its scores and
+    """A factory: `harness_eval(prompt="compact", ...)` runs (or replays) one evaluation and returns its scores and
     record, with `assert_no_regression()`; keywords left out come from the harness_* options."""
     config = request.config
 
-    def run(prompt: str = "guided", *, model: str | None = None, offline: bool | None = None,
+    def run(prompt: str | None = None, *, model: str | None = None, offline: bool | None = None,
             articles: str | Path | None = None, gold: str | Path | None = None, only: list[str] | None = None,
             base_url: str | None = None, api_key: str | None = None, out: str | Path | None = None,
             **run_config: Any) -> HarnessEvaluation:  # fmt: skip
         __tracebackhide__ = True
         from harness.errors import InputError
+        from harness.extract.prompts import DEFAULT_PROMPT
         from harness.pipeline import RunConfig, execute_run
         from harness.score.model import ScoreReport
         from harness.score.vocabulary import REPORTED
@@ -195,6 +196,7 @@ def harness_eval(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[...
         if gold_dir is None or not gold_dir.is_dir():
             pytest.fail(f"harness_eval: no gold folder at {gold_dir} (pass gold= or set harness_gold)", pytrace=False)
         out_dir = _given(config, out) if out is not None else _path(config, "out") or tmp_path / "harness-runs"
+        prompt = prompt or DEFAULT_PROMPT
         recorded = _path(config, "recorded")
         settings: dict[str, Any] = {
             "prompts": [prompt], "models": [model] if model else [], "gold": gold_dir, "only": only or [],

@@ -13,12 +13,15 @@ from harness.cli._common import ARTICLES_HELP, GOLD_HELP, option_error, printing
 from harness.cli.batch import BATCH_HELP, POLL_MAX_HELP, WAIT_HELP, batch_config, checked_by, show_progress
 from harness.errors import InputError
 from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR
+from harness.extract.prompts import DEFAULT_PROMPT
 
 if TYPE_CHECKING:
     from rich.table import Table
 
 # Options shared with `harness cache explain` (the same flags name the same cache key).
-PROMPT = typer.Option(None, "--prompt", help="Prompt id in --prompts-dir or a YAML path; repeatable. (default: guided)")
+PROMPT = typer.Option(
+    None, "--prompt", help=f"Prompt id in --prompts-dir or a YAML path; repeatable. (default: {DEFAULT_PROMPT})"
+)
 MODEL = typer.Option(
     None,
     "--model",
@@ -50,8 +53,8 @@ MODE = typer.Option("json", "--mode", help="instructor mode: json, tools, md_jso
 GRAMMAR = typer.Option(
     None,
     "--grammar/--no-grammar",
-    help="json mode: also send the schema as a decoding grammar (a llama_cpp.server extension; default: off — it is "
-    "part of the cache key, and the recorded answers were made without it).",
+    help="json mode: also send the schema as a decoding grammar (a llama_cpp.server extension; part of the cache "
+    "key). Default: as each prompt file says (`grammar: true`; the shipped compact prompt does), else off.",
 )
 CACHE_DIR = typer.Option(DEFAULT_CACHE_DIR, "--cache-dir", help="Local response cache (one JSON file per key).")
 RECORDED = typer.Option(
@@ -207,8 +210,8 @@ def run(
                          timeout=timeout, grammar=grammar)  # fmt: skip
         try:
             return RunConfig(
-                prompts=prompt or ["guided"], models=model or [], articles=articles, only=article or [], seeds=seeds,
-                gold=gold,
+                prompts=prompt or [DEFAULT_PROMPT], models=model or [], articles=articles, only=article or [],
+                seeds=seeds, gold=gold,
                 prompts_dir=prompts_dir, base_url=base_url, api_key=SecretStr(api_key) if api_key else None,
                 endpoint_id=endpoint_id, model_file=model_file, generation=gen,
                 concurrency=concurrency, repeats=repeats, offline=offline, cache_dir=None if no_cache else cache_dir,

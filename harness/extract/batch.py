@@ -173,7 +173,7 @@ async def _outcomes(lines: list[dict[str, Any]], samples: dict[str, Sample], par
         spec = sample.prompt.spec()
 
         async def call(sample: Sample = sample, spec: ResponseSpec = spec) -> BaseModel:
-            async with use_schema(spec.schema):  # the prompt's response model, as Provider asks for it
+            async with use_schema(spec.schema, params.sends_grammar(spec.grammar)):  # as Provider asks for it
                 answer = await client.create(model=sample.model, messages=sample.messages,  # type: ignore[arg-type]
                                              response_model=spec.model, max_retries=0, strict=False)  # fmt: skip
             check_answer_size(answer)

@@ -13,7 +13,9 @@ Also: llama-cpp-python turns a response schema into a grammar whose whitespace i
 newline this model writes after "{" and "[" is refused: with `--grammar`, a compact-answer prompt tried on the five
 seed articles got an empty claims list every time. The server gets llama.cpp's current whitespace rule instead (a
 space, or a newline and up to 20 spaces or tabs), and the same run then gave the answers of the plain JSON grammar.
-Both are installed in the server process by harness.extract.local_model_slots.
+And: a response schema whose root array declares `uniqueItems` has that array closed right after an item that
+repeats an earlier one (harness.extract.unique_items), on the same greedy path.
+All of it is installed in the server process by harness.extract.local_model_slots.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import functools
 import math
 from collections.abc import Callable
 from typing import Any
+
+from harness.extract.unique_items import BLANKS, ItemWatch, unique_arrays
 
 # llama.cpp's json-schema-to-grammar whitespace (common/json-schema-to-grammar.cpp): bounded, so it cannot run away.
 SPACE_RULE = '( " " | "\\n" [ \\t]{0,20} )?'
@@ -52,16 +56,40 @@ class GrammarAfterGreedy:
         self._one_data = (llama_cpp.llama_token_data * 1)()
         self._one = llama_cpp.llama_token_data_array(data=self._one_data, size=1, selected=-1, sorted=False)
         self._np = np
+        self._llama = llama
+        watched: frozenset[str] = getattr(grammar, "harness_unique_arrays", frozenset())
+        self.watch = ItemWatch(watched) if watched else None
         self.picks = 0  # tokens picked, and of them the ones the grammar refused (the whole vocabulary filtered)
         self.refusals = 0
 
     def sample(self, ctx: Any, idx: int = -1) -> int:
+        lib = self._lib
+        watch = self.watch
+        vocab = _vocabulary(self._llama) if watch is not None else None
+        keep = vocab.closers if vocab is not None and watch is not None and watch.must_close else None
+        token = self._pick(ctx, idx, keep)  # after a repeated item: only a token that closes the array
+        if vocab is not None and watch is not None:
+            cut = watch.overshoot(vocab.texts[token])
+            if cut is not None:  # the pick ends a repeated item and goes on: the same text up to its bracket instead
+                stop = vocab.ending_at(vocab.texts[token][:cut])
+                if stop.any():
+                    token = self._pick(ctx, idx, stop)
+        lib.llama_sampler_accept(self._chain.sampler, token)
+        lib.llama_sampler_accept(self._grammar, token)
+        if vocab is not None and watch is not None:
+            watch.feed(vocab.texts[token])
+        return token
+
+    def _pick(self, ctx: Any, idx: int, keep: Any) -> int:
+        """The greedy token the grammar accepts, among the `keep` mask's tokens if one is given."""
         lib, np = self._lib, self._np
         logits = lib.llama_get_logits_ith(ctx.ctx, idx)
         rows = self._rows
         rows["id"] = self._ids
         rows["logit"] = np.ctypeslib.as_array(logits, shape=(self._n,))
         rows["p"] = 0.0
+        if keep is not None:
+            rows["logit"][~keep] = -math.inf
         everything = self._all
         everything.data, everything.size, everything.selected, everything.sorted = self._data, self._n, -1, False
         lib.llama_sampler_apply(self._chain.sampler, ctypes.byref(everything))  # penalties, then the greedy pick
@@ -78,8 +106,6 @@ class GrammarAfterGreedy:
             everything.selected = -1
             lib.llama_sampler_apply(self._greedy, ctypes.byref(everything))
             token = int(everything.data[everything.selected].id)
-        lib.llama_sampler_accept(self._chain.sampler, token)
-        lib.llama_sampler_accept(self._grammar, token)
         return token
 
     def close(self) -> None:
@@ -91,6 +117,36 @@ class GrammarAfterGreedy:
 
     def __del__(self) -> None:
         self.close()
+
+
+class _Vocabulary:
+    """Every token's text, and which tokens read as blanks then `]`: read once per process (about 0.5 s)."""
+
+    def __init__(self, llama: Any) -> None:
+        import numpy as np
+
+        self._np = np
+        self.texts = [llama.detokenize([token]) for token in range(int(llama._n_vocab))]
+        self.closers = np.array([t.lstrip(BLANKS).startswith(b"]") for t in self.texts], dtype=bool)
+
+    def ending_at(self, prefix: bytes) -> Any:
+        """The tokens whose text is `prefix`, then blanks and perhaps the array's `]` (nothing else)."""
+        keep = self._np.zeros(len(self.texts), dtype=bool)
+        for token, text in enumerate(self.texts):
+            if text.startswith(prefix):
+                rest = text[len(prefix) :].lstrip(BLANKS)
+                keep[token] = not rest or rest.startswith(b"]")
+        return keep
+
+
+_VOCABULARIES: dict[int, _Vocabulary] = {}
+
+
+def _vocabulary(llama: Any) -> _Vocabulary:
+    model = id(llama._model)
+    if model not in _VOCABULARIES:
+        _VOCABULARIES[model] = _Vocabulary(llama)
+    return _VOCABULARIES[model]
 
 
 def _refused(logit: float) -> bool:
@@ -111,10 +167,20 @@ def grammar_after_greedy(init_sampler: Callable[..., Any]) -> Callable[..., Any]
 
 
 def install_sampling(llama_cpp: Any) -> None:
-    """Into the `llama_cpp` package of this process: GrammarAfterGreedy for greedy decoding under a grammar, and
-    llama.cpp's whitespace rule for grammars made from a response schema."""
+    """Into the `llama_cpp` package of this process: GrammarAfterGreedy for greedy decoding under a grammar,
+    llama.cpp's whitespace rule for grammars made from a response schema, and the schema's `uniqueItems` arrays
+    noted on the grammar made from it."""
     import llama_cpp.llama_grammar as grammar_module
 
     grammar_module.SPACE_RULE = SPACE_RULE
+    grammar_class = grammar_module.LlamaGrammar
+    from_schema = getattr(grammar_class.from_json_schema, "__func__")  # noqa: B009 (the classmethod's function)
+
+    def from_json_schema(cls: Any, json_schema: str, verbose: bool = True) -> Any:
+        made = from_schema(cls, json_schema, verbose=verbose)
+        made.harness_unique_arrays = unique_arrays(json_schema)  # read by GrammarAfterGreedy
+        return made
+
+    setattr(grammar_class, "from_json_schema", classmethod(from_json_schema))  # noqa: B010
     # setattr: the same line type-checks with llama_cpp installed (a method assigned) and without it
     setattr(llama_cpp.Llama, "_init_sampler", grammar_after_greedy(llama_cpp.Llama._init_sampler))  # noqa: B010

@@ -2,13 +2,15 @@
 
 A prompt file holds `id`, `version`, `description`, `system` and a `user` template with one `{article}` slot, and may
 name its response model (`response_schema: schemas/x.json` beside the file, or `response_model: pkg.mod:Class`, with
-`response_fields` mapping it to claims: harness/extract/response_spec.py). The run record keeps each file's sha256
-(of its bytes) and its response schema's, so a changed prompt is never mistaken for the old one.
+`response_fields` mapping it to claims: harness/extract/response_spec.py), and may ask (`grammar: true`) for that
+schema to be sent as a decoding grammar too (json mode, on servers that take one). The run record keeps each file's
+sha256 (of its bytes) and its response schema's, so a changed prompt is never mistaken for the old one.
 The article only ever fills that slot of the user message, between delimiters: it is data, never instructions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from harness.errors import InputError
 from harness.extract.response_spec import ResponseSpec, SchemaRefused, builtin_spec, from_import, from_schema_file
 
 SLOT = "{article}"
+DEFAULT_PROMPT = "compact"  # what `harness run`, `make run` and the offline replay use when no --prompt is given
 PROMPT_SUFFIXES = (".yaml", ".yml")
 # Tags the shipped templates put around the article; the same text inside an article is defused (see `fill`).
 DELIMITERS = ("<article>", "</article>")
@@ -38,6 +41,7 @@ class PromptFile(BaseModel):
     response_schema: str | None = None  # a JSON Schema file, relative to the prompt file
     response_model: str | None = None  # an importable pydantic model, package.module:ClassName
     response_fields: dict[str, str] = {}  # PredictedClaim field (or `claims`) -> the schema's property
+    grammar: bool = False  # send the response schema as a decoding grammar too (json mode; `--grammar` overrides)
 
 
 class Prompt(BaseModel):
@@ -101,7 +105,15 @@ def load_prompt(path: Path) -> Prompt:
 
 
 def _response(pf: PromptFile, path: Path, data: bytes) -> ResponseSpec | None:
-    """The response model the file names, checked now (before any request); errors name the file and the key's line."""
+    """The response model the file names, checked now (before any request), and whether it is sent as the grammar
+    too; errors name the file and the key's line."""
+    spec = _named_response(pf, path, data)
+    if not pf.grammar:
+        return spec
+    return dataclasses.replace(spec or builtin_spec(), grammar=True)
+
+
+def _named_response(pf: PromptFile, path: Path, data: bytes) -> ResponseSpec | None:
     if pf.response_schema is None and pf.response_model is None:
         if pf.response_fields:
             raise InputError("response_fields without response_schema or response_model", str(path),

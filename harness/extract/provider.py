@@ -152,7 +152,7 @@ class Provider:
         memo = (system, model, tuple(sampling.items()), spec.sha256, spec.source)
         if memo not in self._keys:
             self._keys[memo] = None if mode_name(self.params.mode) != "json" else Prepared.key({
-                "instructor": instructor_version(), "mode": "json", "grammar": bool(self.params.grammar),
+                "instructor": instructor_version(), "mode": "json", "grammar": self.params.sends_grammar(spec.grammar),
                 "schema": spec.sha256, "response": spec.source, "system": system, "model": model, "sampling": sampling,
             })  # fmt: skip
         return self._keys[memo]
@@ -165,7 +165,8 @@ class Provider:
         sampling = self.sampling(repeat)
         shape = len(messages) == 2 and messages[0].get("role") == "system" and messages[1].get("role") == "user"
         key = self._key(messages[0]["content"], model, sampling, spec) if shape else None
-        async with self._fd_slot, asyncio.timeout(self._guard), use_schema(spec.schema):
+        grammar = self.params.sends_grammar(spec.grammar)
+        async with self._fd_slot, asyncio.timeout(self._guard), use_schema(spec.schema, grammar):
             template = self._prepared.get(key) if key is not None else None
             clean, replay = None, None
             if template is not None:

@@ -51,6 +51,7 @@ class ResponseSpec:
     sha256: str
     claims_key: str = CLAIMS
     fields: dict[str, str] = field(default_factory=dict)  # target -> the item property it is read from
+    grammar: bool = False  # the prompt asks for the schema to be sent as a decoding grammar too (`grammar: true`)
 
     @functools.cached_property
     def model(self) -> type[BaseModel]:
@@ -104,7 +105,7 @@ class ResponseSpec:
 
     def ref(self) -> dict[str, str]:
         """What the run record keeps of it, beside the prompt."""
-        return {"schema_sha256": self.sha256, "response": self.source}
+        return {"schema_sha256": self.sha256, "response": self.source, **({"grammar": "yes"} if self.grammar else {})}
 
 
 def _texts(value: object, keep_objects: bool = False) -> list[Any]:

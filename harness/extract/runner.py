@@ -75,12 +75,20 @@ class SampleResult(BaseModel):
 
 
 def key_parts(
-    endpoint: str, model: str, messages: list[dict[str, str]], params: GenParams, repeat: int, schema: str | None = None
+    endpoint: str,
+    model: str,
+    messages: list[dict[str, str]],
+    params: GenParams,
+    repeat: int,
+    schema: str | None = None,
+    prompt_grammar: bool = False,
 ) -> KeyParts:
-    """The parts of a sample's key; `schema` is the sha256 of the response schema sent (default: the built-in one)."""
+    """The parts of a sample's key; `schema` is the sha256 of the response schema sent (default: the built-in one),
+    `prompt_grammar` whether the prompt asks for it as a grammar."""
     return KeyParts(
         endpoint=endpoint, model=model, messages_sha256=messages_sha256(messages), mode=mode_name(params.mode),
-        grammar=bool(params.grammar), schema_sha256=schema or schema_sha256(), temperature=params.temperature,
+        grammar=params.sends_grammar(prompt_grammar), schema_sha256=schema or schema_sha256(),
+        temperature=params.temperature,
         seed=params.seed,
         max_tokens=params.max_tokens, repeat=repeat,
     )  # fmt: skip
@@ -88,7 +96,8 @@ def key_parts(
 
 def make_sample(prompt: Prompt, model: str, article: Article, endpoint: str, params: GenParams, repeat: int) -> Sample:
     messages = fill(prompt, article.text)
-    parts = key_parts(endpoint, model, messages, params, repeat, prompt.spec().sha256)
+    spec = prompt.spec()
+    parts = key_parts(endpoint, model, messages, params, repeat, spec.sha256, spec.grammar)
     return Sample(prompt, model, article, repeat, messages, parts, parts.key())
 
 

@@ -14,10 +14,12 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 # `title`, `description` and `$schema` are notes for people; `nullable` is OpenAPI's spelling of `"type": [X, "null"]`;
-# `additionalProperties` may only be false (extra keys in an answer are ignored either way).
+# `additionalProperties` may only be false (extra keys in an answer are ignored either way). `uniqueItems` (arrays
+# only) is sent to the server for decoding (the embedded model closes the array after an item that repeats an earlier
+# one: harness/extract/unique_items.py); an answer is never refused for a repeat, which would only re-ask the model.
 KEYWORDS = frozenset(
     {"type", "properties", "required", "items", "enum", "description", "title", "nullable", "additionalProperties",
-     "$schema"}
+     "$schema", "uniqueItems"}
 )  # fmt: skip
 TYPES = {"object": dict, "array": list, "string": str, "number": float, "integer": int, "boolean": bool}
 
@@ -78,8 +80,9 @@ def check(node: object, path: tuple[str, ...] = ()) -> None:
         values = node["enum"]
         if not isinstance(values, list) or not values or any(isinstance(v, (dict, list)) for v in values):
             raise SchemaRefused(f"'enum' must be a non-empty list of strings, numbers or booleans at {where}")
-    if "nullable" in node and not isinstance(node["nullable"], bool):
-        raise SchemaRefused(f"'nullable' must be true or false at {where}")
+    for flag in ("nullable", "uniqueItems"):
+        if flag in node and not isinstance(node[flag], bool):
+            raise SchemaRefused(f"{flag!r} must be true or false at {where}")
     (kind,) = names
     if kind == "array":
         if "items" not in node:
@@ -95,8 +98,8 @@ def check(node: object, path: tuple[str, ...] = ()) -> None:
         if not isinstance(required, list) or any(r not in props for r in required):
             missing = [r for r in required if r not in props] if isinstance(required, list) else required
             raise SchemaRefused(f"'required' names {missing!r}, not among the properties at {where}")
-    for key in ("items", "properties", "required"):
-        if key in node and kind != {"items": "array"}.get(key, "object"):
+    for key in ("items", "uniqueItems", "properties", "required"):
+        if key in node and kind != {"items": "array", "uniqueItems": "array"}.get(key, "object"):
             raise SchemaRefused(f"keyword {key!r} on a {kind} at {where}")
 
 

@@ -27,21 +27,20 @@ from pydantic import ValidationError
 
 from harness.extract.direct import capture
 from harness.extract.params import MODES, GenParams, mode_name
-from harness.extract.response import ClaimsAnswer
 from harness.extract.retry import on_error, on_response
 
 if TYPE_CHECKING:
     import instructor
     import openai
 
-# The response schema of the request being made (a prompt may name its own): sent as the grammar when asked for.
+# The response schema of the request being made (a prompt may name its own), when it is sent as the grammar too.
 _SCHEMA: ContextVar[dict[str, Any] | None] = ContextVar("harness_response_schema", default=None)
 
 
 @asynccontextmanager
-async def use_schema(schema: dict[str, Any]) -> AsyncIterator[None]:
-    """Within this block, requests send `schema` as their grammar (in grammar mode) instead of the built-in one."""
-    token = _SCHEMA.set(schema)
+async def use_schema(schema: dict[str, Any], grammar: bool) -> AsyncIterator[None]:
+    """Within this block, JSON-mode requests send `schema` as their decoding grammar when `grammar` is true."""
+    token = _SCHEMA.set(schema if grammar else None)
     try:
         yield
     finally:
@@ -56,12 +55,11 @@ def structured_client(client: openai.AsyncOpenAI, params: GenParams) -> instruct
     from openai.types.chat import ChatCompletion
 
     logging.getLogger("instructor").setLevel(logging.CRITICAL)  # faults are recorded per sample instead
-    builtin = ClaimsAnswer.model_json_schema() if params.grammar else None
 
     async def post_chat(**body: Any) -> Any:
-        if builtin is not None and body.get("response_format") == {"type": "json_object"}:
-            # llama_cpp.server turns the schema into a grammar
-            body["response_format"] = {"type": "json_object", "schema": _SCHEMA.get() or builtin}
+        grammar = _SCHEMA.get()
+        if grammar is not None and body.get("response_format") == {"type": "json_object"}:
+            body["response_format"] = {"type": "json_object", "schema": grammar}  # llama_cpp.server makes a grammar
         capture(body)  # an article's first request, for the direct path to reuse (harness.extract.direct)
         raw = await client.post("/chat/completions", body=body, cast_to=httpx2.Response)  # raises on a status
         try:  # one pass in pydantic-core; openai's lenient construction for anything that does not validate

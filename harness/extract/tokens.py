@@ -64,7 +64,7 @@ async def _bodies(
         if params.max_tokens is not None:
             sampling["max_tokens"] = params.max_tokens
         try:  # the arguments of Provider._once
-            async with use_schema(spec.schema):
+            async with use_schema(spec.schema, params.sends_grammar(spec.grammar)):
                 await client.create(model=name, messages=messages, response_model=spec.model,  # type: ignore[arg-type]
                                     max_retries=0, strict=False, **sampling)  # fmt: skip
         except Exception:  # _Kept, however instructor wraps it
