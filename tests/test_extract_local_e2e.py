@@ -13,6 +13,7 @@ How fast the model answers is measured by `make bench` (benchmarks/bench_embedde
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -259,3 +260,37 @@ def test_a_schema_grammar_keeps_the_layout_the_model_writes(llama_in_process, mo
     assert plain_json.startswith('{"claims": [\n {"quote": "Dinas Perikanan Jawa Timur mencatat 5.300 kapal')
     assert newline == plain_json
     assert "\n" not in one_space and one_space.startswith('{"claims": [{')
+
+
+# Asked for one object six times over, this model writes it again and again: the loop article 003 falls into, short.
+_REPEAT = [{"role": "system", "content": "Output JSON only."},
+           {"role": "user", "content": 'Write {"claims": [...]} where the list holds the object {"quote": "Harga naik 5 '
+                                       'persen.", "figures": ["5 persen"]} six times, identical each time.'}]  # fmt: skip
+
+
+@pytest.mark.local_model
+def test_a_unique_items_schema_closes_the_list_after_the_first_repeat(llama_in_process, monkeypatch):
+    """The same request with and without `uniqueItems` on the claims: without it the model writes the object six
+    times; with it the server's sampler closes the list right after the first repeat (2 items), and the answer
+    ends there, as valid JSON, well short of max_tokens."""
+    import llama_cpp
+    import llama_cpp.llama_grammar as grammar_module
+
+    from harness.extract import local_model_sampler as sampler
+
+    monkeypatch.setattr(grammar_module, "SPACE_RULE", sampler.SPACE_RULE)
+    monkeypatch.setattr(llama_cpp.Llama, "_init_sampler", sampler.grammar_after_greedy(llama_cpp.Llama._init_sampler))
+    grammar_class = grammar_module.LlamaGrammar
+    monkeypatch.setattr(grammar_class, "from_json_schema", sampler.noting_unique_arrays(grammar_class.from_json_schema))
+    unique = {**_SCHEMA, "properties": {"claims": {**_SCHEMA["properties"]["claims"], "uniqueItems": True}}}
+
+    def ask(schema):
+        out = llama_in_process.create_chat_completion(
+            messages=_REPEAT, temperature=0, seed=0, max_tokens=300,
+            response_format={"type": "json_object", "schema": schema},
+        )  # fmt: skip
+        return json.loads(out["choices"][0]["message"]["content"]), out["choices"][0]["finish_reason"]
+
+    item = {"quote": "Harga naik 5 persen.", "figures": ["5 persen"]}
+    assert ask(_SCHEMA) == ({"claims": [item] * 6}, "stop")  # what the model writes unwatched
+    assert ask(unique) == ({"claims": [item] * 2}, "stop")  # the repeat is written, then the list is closed

@@ -164,6 +164,46 @@ def test_the_key_moves_with_the_schema_and_with_nothing_else(tmp_path):
     assert key(load_prompt(tmp_path / "flat" / "guided.yaml")) not in (key(other), key(guided))
 
 
+def test_a_prompt_may_ask_for_its_schema_as_the_grammar_and_the_key_says_so():
+    """`grammar: true` in a prompt file (the shipped compact prompt) sends its schema as the decoding grammar: the key's
+    `grammar` part is true, unless --no-grammar says otherwise; --grammar turns it on for any prompt."""
+    from harness.extract.params import GenParams
+    from harness.extract.prompts import DEFAULT_PROMPT, load_prompts
+    from harness.extract.runner import make_sample
+    from harness.schema import Article
+
+    shipped = load_prompts(ROOT / "prompts")
+    compact, guided = shipped["compact"], shipped["guided"]
+    art = Article(article_id="x", text="Teks.", sha256="0" * 64)
+
+    def parts(prompt, grammar):
+        return make_sample(prompt, "m", art, "http://e", GenParams(grammar=grammar), 0).parts
+
+    assert DEFAULT_PROMPT == "compact" and compact.spec().grammar and not guided.spec().grammar
+    assert compact.spec().ref()["grammar"] == "yes" and "grammar" not in guided.spec().ref()
+    assert [parts(compact, g).grammar for g in (None, False, True)] == [True, False, True]
+    assert [parts(guided, g).grammar for g in (None, False, True)] == [False, False, True]
+    assert parts(compact, None).key != parts(compact, False).key  # another way of asking is another answer
+    schema = json.loads((ROOT / "prompts" / "schemas" / "compact.json").read_text(encoding="utf-8"))
+    assert compact.spec().schema == schema and compact.spec().schema["properties"]["claims"]["uniqueItems"] is True
+
+
+def test_the_grammar_a_prompt_asks_for_goes_out_with_the_request(tmp_path):
+    """Through a real socket: the compact prompt's request carries its schema in response_format (the
+    llama_cpp.server extension), the guided prompt's does not; --no-grammar takes it off the compact one."""
+    with FakeOpenAIServer(keep_log=True) as srv:
+        for extra in ([], ["--no-grammar"]):
+            for prompt in ("compact", "guided"):
+                r = cli("run", "--model", "m", "--prompt", prompt, "--article", A001, *extra, "--cache-dir",
+                        str(tmp_path / "c"), "--recorded", str(tmp_path / "none"), "--out", str(tmp_path / "runs"),
+                        "--n-boot", "20", "--no-report", env=endpoint_env(srv.base_url, "k"))  # fmt: skip
+                assert r.returncode == 0, r.stderr
+        formats = [entry["request"].get("response_format") for entry in srv.log]
+    schema = json.loads((ROOT / "prompts" / "schemas" / "compact.json").read_text(encoding="utf-8"))
+    # compact (grammar), guided, compact --no-grammar; guided --no-grammar is the same key as guided: a cache hit.
+    assert formats == [{"type": "json_object", "schema": schema}, {"type": "json_object"}, {"type": "json_object"}]
+
+
 def test_the_committed_recorded_answers_are_still_hits(tmp_path):
     r = cli("cache", "explain", "--prompt", "guided", "--article", A000, "--cache-dir", str(tmp_path / "empty"))
     assert r.returncode == 0, r.stderr
@@ -179,6 +219,10 @@ REFUSALS = [
      "{}", "unsupported keyword 'anyOf' at /properties/claims/items"),
     ({"type": "object", "properties": {"claims": {"type": "array", "items": {"type": "string", "pattern": "x"}}}},
      "{}", "unsupported keyword 'pattern'"),
+    ({"type": "object", "properties": {"claims": {"type": "array", "uniqueItems": "yes", "items": {"type": "object",
+        "properties": {"text": {"type": "string"}}}}}}, "{}", "'uniqueItems' must be true or false at /properties/claims"),
+    ({"type": "object", "properties": {"claims": {"type": "array", "items": {"type": "object", "uniqueItems": True,
+        "properties": {"text": {"type": "string"}}}}}}, "{}", "keyword 'uniqueItems' on a object"),
     ({"type": "object", "properties": {"claims": {"type": "array", "items": {"type": "object", "properties": {
         "statement": {"type": "string"}}}}}}, "{}", "a claim needs its text"),
     ({"type": "object", "properties": {"claims": {"type": "array", "items": {"type": "object", "properties": {
