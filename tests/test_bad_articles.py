@@ -46,7 +46,8 @@ def harness_run(
 ) -> subprocess.CompletedProcess:
     """`harness run --articles FOLDER` against the fake endpoint: in this process (tests/conftest.py `cli`), or as
     the console script in a subprocess (process=True) where the exit status and stderr of the process are checked."""
-    args = ["run", "--model", "fake-model", "--articles", str(folder), "--cache-dir", str(tmp_path / "cache"),
+    args = ["run", "--prompt", "guided",
+            "--model", "fake-model", "--articles", str(folder), "--cache-dir", str(tmp_path / "cache"),
             "--recorded", str(tmp_path / "none"), "--out", str(tmp_path / "runs"), "--max-attempts", "2",
             "--timeout", "10", "--n-boot", "100"]  # fmt: skip
     if not process:

@@ -30,6 +30,8 @@ def harness_run(tmp_path: Path, srv: FakeBatchServer | None, cache: str, *args: 
     """`harness run ARGS` with the fake as the endpoint (or none: the embedded model), `cache` as the cache folder."""
     folders = ["--cache-dir", str(tmp_path / cache), "--recorded", str(tmp_path / "none"),
                "--out", str(tmp_path / "runs"), "--n-boot", "20", "--model", "fake-model"]  # fmt: skip
+    if "--prompt" not in args:  # the fake answers in the built-in schema, which the guided prompt asks for
+        folders += ["--prompt", "guided"]
     env = endpoint_env(srv.base_url, "sk-test") if srv is not None else endpoint_env()
     return cli("run", *args, *folders, env=env)
 
@@ -205,7 +207,8 @@ def test_a_killed_wait_is_resumed_by_the_same_command(tmp_path, server):
     run polls the same batch."""
     server.polls_before_end = 10**6
     folders = ["--cache-dir", str(tmp_path / "cache"), "--recorded", str(tmp_path / "none"), "--out",
-               str(tmp_path / "runs"), "--n-boot", "20", "--model", "fake-model", "--batch", *FAST]  # fmt: skip
+               str(tmp_path / "runs"), "--n-boot", "20",
+    "--prompt", "guided", "--model", "fake-model", "--batch", *FAST]  # fmt: skip
     env = clean_env()
     env |= {"OPENAI_BASE_URL": server.base_url, "OPENAI_API_KEY": "sk-test"}
     child = subprocess.Popen([sys.executable, "-m", "harness", "run", *folders], cwd=ROOT, env=env,

@@ -50,7 +50,8 @@ def gold_answers() -> dict[str, dict]:
 
 
 def command(tmp_path: Path, cache: str, out: str) -> list[str]:
-    return [HARNESS, "run", "--model", "fake-model", "--concurrency", "1", "--cache-dir", str(tmp_path / cache),
+    return [HARNESS, "run", "--prompt", "guided",
+            "--model", "fake-model", "--concurrency", "1", "--cache-dir", str(tmp_path / cache),
             "--recorded", str(tmp_path / "none"), "--out", str(tmp_path / out), "--n-boot", "200"]  # fmt: skip
 
 

@@ -36,6 +36,8 @@ def harness_run(tmp_path: Path, srv: FakeOpenAIServer | None, *args: str) -> sub
     embedded model) as the endpoint, and no recorded answers."""
     folders = ["--cache-dir", str(tmp_path / "cache"), "--recorded", str(tmp_path / "none"),
                "--out", str(tmp_path / "runs"), "--n-boot", "20"]  # fmt: skip
+    if "--prompt" not in args:  # the fake answers in the built-in schema, which the guided prompt asks for
+        folders += ["--prompt", "guided"]
     env = endpoint_env(srv.base_url, "sk-test") if srv is not None else endpoint_env()
     return cli("run", *args, *folders, env=env)
 

@@ -191,7 +191,8 @@ def test_entries_a_run_writes_hold_no_credential(tmp_path, monkeypatch):
     answer = {"claims": [{"text": "27 juta UMKM go digital", "figures": ["Sekitar 27 juta"]}]}
     with FakeOpenAIServer({"27 juta": answer}) as srv:
         base_url = srv.base_url.replace("http://", "http://user:sk-URL-NEVER-WRITTEN@")
-        cfg = RunConfig(models=["m"], articles=tmp_path / "articles", base_url=base_url, cache_dir=tmp_path / "cache",
+        cfg = RunConfig(prompts=["guided"], models=["m"], articles=tmp_path / "articles", base_url=base_url,
+                        cache_dir=tmp_path / "cache",
                         recorded=[], out_dir=tmp_path / "runs", prompts_dir=ROOT / "prompts", n_boot=1)  # fmt: skip
         execute_run(cfg)
         # A credential was sent (the URL's user:password wins over the bearer key as HTTP basic auth).

@@ -263,9 +263,11 @@ def test_a_schema_grammar_keeps_the_layout_the_model_writes(llama_in_process, mo
 
 
 # Asked for one object six times over, this model writes it again and again: the loop article 003 falls into, short.
-_REPEAT = [{"role": "system", "content": "Output JSON only."},
-           {"role": "user", "content": 'Write {"claims": [...]} where the list holds the object {"quote": "Harga naik 5 '
-                                       'persen.", "figures": ["5 persen"]} six times, identical each time.'}]  # fmt: skip
+_ASK_REPEATS = (
+    'Write {"claims": [...]} where the list holds the object {"quote": "Harga naik 5 persen.", "figures": '
+    '["5 persen"]} six times, identical each time.'
+)
+_REPEAT = [{"role": "system", "content": "Output JSON only."}, {"role": "user", "content": _ASK_REPEATS}]
 
 
 @pytest.mark.local_model

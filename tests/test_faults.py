@@ -73,7 +73,7 @@ def queue_faults(srv: FakeOpenAIServer) -> None:
 def harness_run(tmp_path: Path, srv: FakeOpenAIServer, *extra: str) -> subprocess.CompletedProcess:
     env = clean_env()
     env.update(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY="sk-test-faults")
-    cmd = [HARNESS, "run", "--model", "fake-model", "--articles", str(tmp_path / "articles"),
+    cmd = [HARNESS, "run", "--prompt", "guided", "--model", "fake-model", "--articles", str(tmp_path / "articles"),
            "--cache-dir", str(tmp_path / "cache"), "--recorded", str(tmp_path / "none"),
            "--out", str(tmp_path / "runs"),
            "--max-attempts", str(MAX_ATTEMPTS), "--max-retries", str(MAX_RETRIES), "--timeout", str(TIMEOUT),

@@ -168,7 +168,8 @@ def _env(srv: FakeOpenAIServer) -> dict[str, str]:
 
 
 def _args(tmp_path: Path, *more: str) -> list[str]:
-    return [HARNESS, "run", "--model", "fake-model", "--concurrency", "1", "--cache-dir", str(tmp_path / "cache"),
+    return [HARNESS, "run", "--prompt", "guided",
+            "--model", "fake-model", "--concurrency", "1", "--cache-dir", str(tmp_path / "cache"),
             "--recorded", str(tmp_path / "none"), "--out", str(tmp_path / "runs"), "--n-boot", "20", "--no-report",
             *more]  # fmt: skip
 

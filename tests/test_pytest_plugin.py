@@ -29,7 +29,7 @@ pytest_plugins = ["pytester"]
 EXAMPLE = ROOT / "docs" / "examples" / "test_extraction_quality.py"
 DATA = ROOT  # where the user's project below copies its seeds, gold, prompts, recorded answers and baseline from
 
-# The recorded guided run's known scores: reports/baseline.json, which test_run_cli checks the offline replay
+# The recorded compact run's known scores: reports/baseline.json, which test_run_cli checks the offline replay
 # reproduces exactly (strict F1 = 2·correct / (predicted + gold) from the counts it keeps).
 KNOWN = json.loads((DATA / "reports" / "baseline.json").read_text(encoding="utf-8"))
 
@@ -57,7 +57,7 @@ def _perfect_baseline(project, path):
 
     articles = load_articles(project / "seeds")
     gold = load_gold(project / "gold", articles)
-    answers = {("guided", KNOWN["model"]): gold_answers(gold)}
+    answers = {(KNOWN["prompt"], KNOWN["model"]): gold_answers(gold)}
     record = make_record(answers, gold, articles, run_id="20250101T000000Z-gold00", gold_dir=project / "gold",
                          seeds_dir=project / "seeds")  # fmt: skip
     return rec.write_baseline(rec.make_baseline(rec.side_of(record, record.scores[0])), path)
@@ -127,7 +127,7 @@ def test_the_example_fails_against_a_perfect_baseline(project):
         assert (baseline, current, diff) == ("1.000", f"{f1:.3f}", f"{f1 - 1:+.3f}"), field
         assert lo.startswith("[-") and hi.startswith("-") and verdict == "FAIL:", field
     result.stdout.fnmatch_lines([
-        "*extraction quality fell beyond noise: run * (guided · qwen2.5-coder-1.5b-instruct) against baseline *",
+        "*extraction quality fell beyond noise: run * (compact · qwen2.5-coder-1.5b-instruct) against baseline *",
         "*7 of 7 fields regressed: figures, dates, attribution, claims, claims_exact, figures_anywhere, dates_anywhere",
     ])  # fmt: skip
 
@@ -166,7 +166,7 @@ def test_options_and_a_readable_miss(project):
     result = project.runpytest(*args, "--harness-out", "runs-here", "test_inner.py::test_options",
                                "test_inner.py::test_a_miss_offline_fails_naming_the_sample")  # fmt: skip
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*harness_eval: --offline: no cached answer for prompt=guided model=not-recorded*"])
+    result.stdout.fnmatch_lines(["*harness_eval: --offline: no cached answer for prompt=compact model=not-recorded*"])
     project.makeini("[pytest]\nharness_baseline = perfect.json\nharness_threshold = 0.99\n")
     result = project.runpytest("-p", "no:cacheprovider", "test_inner.py::test_default_out_is_the_tests_tmp_path")
     result.assert_outcomes(passed=1)

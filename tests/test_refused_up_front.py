@@ -69,7 +69,8 @@ def articles(tmp_path: Path) -> Path:
 
 
 def run_args(tmp_path: Path, articles: Path, *more: str) -> list[str]:
-    return ["run", "--model", "fake-model", "--articles", str(articles), "--cache-dir", str(tmp_path / "cache"),
+    return ["run", "--prompt", "guided",
+            "--model", "fake-model", "--articles", str(articles), "--cache-dir", str(tmp_path / "cache"),
             "--recorded", str(tmp_path / "none"), "--out", str(tmp_path / "runs"), "--n-boot", "20", "-q",
             "--max-attempts", "1", "--timeout", "20", *more]  # fmt: skip
 

@@ -207,7 +207,8 @@ def test_leaderboard_says_over_how_many_repeats(tmp_path, gold, articles, three)
 
 
 def test_the_recorded_repeats_replay_offline_with_their_spread(tmp_path):
-    args = ["--article", "000_5c7c061acdd0991c", "--article", A004, "--repeats", "3", "--temperature", "0.7"]
+    args = ["--prompt", "guided", "--article", "000_5c7c061acdd0991c", "--article", A004, "--repeats", "3",
+            "--temperature", "0.7"]  # fmt: skip
     r = cli("run", "--offline", *args, "--out", str(tmp_path / "runs"), "--cache-dir", str(tmp_path / "cache"))
     assert r.returncode == 0, r.stderr
     (run,) = (tmp_path / "runs").iterdir()

@@ -97,7 +97,7 @@ def gold_run(tmp_path, gold):
     """`harness run` on the five articles: four answered with their gold claims, 004 failing with HTTP 500."""
     with FakeOpenAIServer(answers_from_gold(gold)) as srv:
         srv.add_faults("500", marker=MARKERS["004"])
-        r = harness(tmp_path, srv, "run", "--model", "fake-model")
+        r = harness(tmp_path, srv, "run", "--prompt", "guided", "--model", "fake-model")
     assert r.returncode == 0, r.stderr
     return run_folder(r.stdout)
 
@@ -165,7 +165,7 @@ def test_report_of_a_run_without_gold(tmp_path):
         },
     }
     with FakeOpenAIServer(answers) as srv:
-        r = harness(tmp_path, srv, "run", "--model", "fake-model", "--articles", str(arts))
+        r = harness(tmp_path, srv, "run", "--prompt", "guided", "--model", "fake-model", "--articles", str(arts))
     assert r.returncode == 0, r.stderr
     folder = run_folder(r.stdout)
     out = tmp_path / "report"

@@ -220,7 +220,7 @@ REFUSALS = [
     ({"type": "object", "properties": {"claims": {"type": "array", "items": {"type": "string", "pattern": "x"}}}},
      "{}", "unsupported keyword 'pattern'"),
     ({"type": "object", "properties": {"claims": {"type": "array", "uniqueItems": "yes", "items": {"type": "object",
-        "properties": {"text": {"type": "string"}}}}}}, "{}", "'uniqueItems' must be true or false at /properties/claims"),
+        "properties": {"text": {"type": "string"}}}}}}, "{}", "'uniqueItems' must be true or false"),
     ({"type": "object", "properties": {"claims": {"type": "array", "items": {"type": "object", "uniqueItems": True,
         "properties": {"text": {"type": "string"}}}}}}, "{}", "keyword 'uniqueItems' on a object"),
     ({"type": "object", "properties": {"claims": {"type": "array", "items": {"type": "object", "properties": {

@@ -53,7 +53,7 @@ def record_of(out: str) -> dict:
 
 
 def test_run_against_an_endpoint_from_the_environment(tmp_path, server):
-    r = harness(["run", "--model", "fake-model"], tmp_path, server)
+    r = harness(["run", "--prompt", "guided", "--model", "fake-model"], tmp_path, server)
     assert r.returncode == 0, r.stderr
     assert "strict F1" in r.stdout and "attribution" in r.stdout and "fake-model" in r.stdout
     rec = record_of(r.stdout)
@@ -73,20 +73,23 @@ def test_run_against_an_endpoint_from_the_environment(tmp_path, server):
         if p.is_file():
             assert SECRET not in p.read_text(encoding="utf-8", errors="replace"), p
 
-    again = harness(["run", "--model", "fake-model"], tmp_path, server, process=False)
+    again = harness(["run", "--prompt", "guided", "--model", "fake-model"], tmp_path, server, process=False)
     assert again.returncode == 0 and server.requests == 5
     assert "5 local hits" in again.stdout and "0 requested" in again.stdout
 
 
 def test_offline_miss_exits_2_naming_the_sample(tmp_path, server):
-    r = harness(["run", "--model", "fake-model", "--offline", "--article", A001], tmp_path, server)
+    r = harness(
+        ["run", "--prompt", "guided", "--model", "fake-model", "--offline", "--article", A001], tmp_path, server
+    )
     assert r.returncode == 2 and server.requests == 0
     (line,) = r.stderr.strip().splitlines()
     assert line.startswith("error: --offline: no cached answer for prompt=guided model=fake-model article=" + A001)
 
 
 def test_zero_resamples_is_refused_before_any_request(tmp_path, server):
-    r = cli("run", "--model", "fake-model", "--article", A001, "--n-boot", "0", "--cache-dir", str(tmp_path / "cache"),
+    r = cli("run", "--prompt", "guided",
+            "--model", "fake-model", "--article", A001, "--n-boot", "0", "--cache-dir", str(tmp_path / "cache"),
             "--out", str(tmp_path / "runs"), env=endpoint_env(server.base_url, SECRET))  # fmt: skip
     assert r.returncode == 2 and server.requests == 0 and "n-boot" in r.stderr
     assert not (tmp_path / "runs").exists()
@@ -113,7 +116,11 @@ def test_no_report_and_no_recorded(tmp_path):
 
 def test_failure_threshold_exit_code(tmp_path, server):
     server.always_fault = "500"
-    r = harness(["run", "--model", "fake-model", "--max-attempts", "1", "--article", A001], tmp_path, server)
+    r = harness(
+        ["run", "--prompt", "guided", "--model", "fake-model", "--max-attempts", "1", "--article", A001],
+        tmp_path,
+        server,
+    )
     assert r.returncode == 1 and "run failed: failure rate 100% > 50%" in r.stderr
     rec = record_of(r.stdout)
     assert rec["samples"][0]["failure"]["kind"] == "http_status" and rec["samples"][0]["failure"]["status"] == 500
@@ -124,6 +131,8 @@ def test_a_killed_run_resumes_with_only_the_missing_samples(tmp_path, server):
     cmd = [
         HARNESS,
         "run",
+        "--prompt",
+        "guided",
         "--model",
         "fake-model",
         "--concurrency",
@@ -146,14 +155,19 @@ def test_a_killed_run_resumes_with_only_the_missing_samples(tmp_path, server):
     done = len(list((tmp_path / "cache").glob("*.json")))
     assert 2 <= done < 5
     before = server.requests
-    r = harness(["run", "--model", "fake-model"], tmp_path, server, process=False)
+    r = harness(["run", "--prompt", "guided", "--model", "fake-model"], tmp_path, server, process=False)
     assert r.returncode == 0
     assert server.requests - before == 5 - done  # only what the killed run had not finished
     assert f"{done} local hits" in r.stdout
 
 
 def test_cache_explain_and_list(tmp_path, server):
-    assert harness(["run", "--model", "fake-model", "--article", A001], tmp_path, server, process=False).returncode == 0
+    assert (
+        harness(
+            ["run", "--prompt", "guided", "--model", "fake-model", "--article", A001], tmp_path, server, process=False
+        ).returncode
+        == 0
+    )
     hit = harness(
         ["cache", "explain", "--prompt", "guided", "--article", A001, "--model", "fake-model"],
         tmp_path,

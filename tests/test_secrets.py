@@ -53,7 +53,8 @@ def session(tmp_path_factory):
     with FakeOpenAIServer({"Rudy Salahuddin": {"claims": [CLAIM]}, "Odo Manuhutu": {"claims": []}}) as srv:
         env.update(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY=key)
         srv.add_faults("500", marker="Odo Manuhutu")
-        run = harness("run", "--model", "fake-model", *store, "--record-to", str(tmp / "recorded"),
+        run = harness("run", "--prompt", "guided",
+                      "--model", "fake-model", *store, "--record-to", str(tmp / "recorded"),
                       "--out", str(tmp / "runs"), "--n-boot", "50", "--max-attempts", "1")  # fmt: skip
         run_dir = next((tmp / "runs").iterdir())
         report = harness("report", str(run_dir))
@@ -110,7 +111,8 @@ def test_a_key_echoed_back_by_the_endpoint_is_not_written(tmp_path):
     with FakeOpenAIServer({"Rudy Salahuddin": {"claims": [CLAIM]}}) as srv:
         env.update(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY=key)
         srv.always_fault = "401"  # {"error": {"message": "Incorrect API key provided: <the key>"}}
-        run = subprocess.run([HARNESS, "run", "--model", "fake-model", "--article", A001, "--cache-dir",
+        run = subprocess.run([HARNESS, "run", "--prompt", "guided",
+                              "--model", "fake-model", "--article", A001, "--cache-dir",
                               str(tmp_path / "cache"), "--recorded", str(tmp_path / "none"), "--out",
                               str(tmp_path / "runs"), "--n-boot", "50"],
                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)  # fmt: skip

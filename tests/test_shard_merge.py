@@ -114,7 +114,8 @@ def test_an_empty_shard_is_a_run_of_no_samples(offline):
 @pytest.mark.parametrize("spec", ["0/3", "4/3", "3", "1/0", "a/b", "-1/3", "1/3/5", "", "2/-3", "1.0/2", "１/２"])
 def test_bad_shard_specs_are_refused_before_any_request(tmp_path, spec):
     with FakeOpenAIServer(ANSWERS) as srv:
-        r = cli("run", "--model", "fake-model", "--shard", spec, "--cache-dir", str(tmp_path / "cache"),
+        r = cli("run", "--prompt", "guided",
+                "--model", "fake-model", "--shard", spec, "--cache-dir", str(tmp_path / "cache"),
                 "--out", str(tmp_path / "runs"), env=endpoint_env(srv.base_url, "k"))  # fmt: skip
         assert srv.requests == 0
     assert r.returncode == 2

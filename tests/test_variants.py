@@ -274,7 +274,8 @@ def test_the_all_variant_replays_from_the_recorded_answers(tmp_path):
     """The guided prompt's answers on the `all` variant were recorded (reports/recorded/README.md); their cache keys
     hold the variant texts, so a changed generator would miss them here."""
     assert cli("variants", "make", "--out", str(tmp_path / "v"), "--kind", "all").returncode == 0
-    r = cli("run", "--offline", "-q", "--no-report", "--seeds", str(tmp_path / "v" / "seeds"), "--gold",
+    r = cli("run", "--offline", "-q", "--no-report", "--prompt", "guided",
+            "--seeds", str(tmp_path / "v" / "seeds"), "--gold",
             str(tmp_path / "v" / "gold"), "--cache-dir", str(tmp_path / "empty"), "--out", str(tmp_path / "runs"),
             env=endpoint_env())  # fmt: skip
     assert r.returncode == 0, r.stderr

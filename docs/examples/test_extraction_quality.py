@@ -6,7 +6,7 @@ Copy this file into your tests; the `harness_eval` fixture comes with the harnes
 
 
 def test_extraction_quality_does_not_fall(harness_eval):
-    evaluation = harness_eval(prompt="guided")  # seeds/, gold/, prompts/ and reports/recorded/ of the rootdir
+    evaluation = harness_eval(prompt="compact")  # seeds/, gold/, prompts/ and reports/recorded/ of the rootdir
     for field, score in evaluation.scores.items():
         low, high = score.ci["f1"]
         print(f"{field}: P {score.precision:.3f} R {score.recall:.3f} F1 {score.f1:.3f} [{low:.3f}, {high:.3f}]")

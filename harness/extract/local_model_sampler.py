@@ -166,6 +166,19 @@ def grammar_after_greedy(init_sampler: Callable[..., Any]) -> Callable[..., Any]
     return wrapper
 
 
+def noting_unique_arrays(from_json_schema: Any) -> Any:
+    """`LlamaGrammar.from_json_schema` (a bound classmethod) wrapped: the grammar it makes also carries the schema's
+    root arrays that declare uniqueItems, for GrammarAfterGreedy to watch."""
+    made_by = from_json_schema.__func__
+
+    def wrapper(cls: Any, json_schema: str, verbose: bool = True) -> Any:
+        grammar = made_by(cls, json_schema, verbose=verbose)
+        grammar.harness_unique_arrays = unique_arrays(json_schema)
+        return grammar
+
+    return classmethod(wrapper)
+
+
 def install_sampling(llama_cpp: Any) -> None:
     """Into the `llama_cpp` package of this process: GrammarAfterGreedy for greedy decoding under a grammar,
     llama.cpp's whitespace rule for grammars made from a response schema, and the schema's `uniqueItems` arrays
@@ -174,13 +187,6 @@ def install_sampling(llama_cpp: Any) -> None:
 
     grammar_module.SPACE_RULE = SPACE_RULE
     grammar_class = grammar_module.LlamaGrammar
-    from_schema = getattr(grammar_class.from_json_schema, "__func__")  # noqa: B009 (the classmethod's function)
-
-    def from_json_schema(cls: Any, json_schema: str, verbose: bool = True) -> Any:
-        made = from_schema(cls, json_schema, verbose=verbose)
-        made.harness_unique_arrays = unique_arrays(json_schema)  # read by GrammarAfterGreedy
-        return made
-
-    setattr(grammar_class, "from_json_schema", classmethod(from_json_schema))  # noqa: B010
+    setattr(grammar_class, "from_json_schema", noting_unique_arrays(grammar_class.from_json_schema))  # noqa: B010
     # setattr: the same line type-checks with llama_cpp installed (a method assigned) and without it
     setattr(llama_cpp.Llama, "_init_sampler", grammar_after_greedy(llama_cpp.Llama._init_sampler))  # noqa: B010
