@@ -244,7 +244,7 @@ def test_the_default_command_is_llama_cpp_server_on_loopback_with_the_weights(tm
     assert cmd[:3] == [sys.executable, "-m", "harness.extract.local_model_slots"]  # llama_cpp.server with /slots
     flags = dict(zip(cmd[3::2], cmd[4::2], strict=True))
     assert flags == {"--model": str(tmp_path / "w.gguf"), "--model_alias": "alias-x", "--host": "127.0.0.1",
-                     "--port": "5555", "--n_ctx": "4096", "--n_threads": "3"}  # fmt: skip
+                     "--port": "5555", "--n_ctx": "4096", "--n_threads": "3", "--logits_all": "false"}  # fmt: skip
 
 
 def test_serve_without_weights_says_which_file(tmp_path: Path) -> None:

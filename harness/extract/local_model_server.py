@@ -165,10 +165,14 @@ def _wait_ready(proc: subprocess.Popen, url: str, alias: str, timeout: float, lo
 
 def llama_server_command(model_file: Path, alias: str, port: int, n_ctx: int, n_threads: int) -> list[str]:
     """The command `serve` launches by default: llama_cpp's OpenAI-compatible server on 127.0.0.1:`port`, with the
-    `/slots` progress route of harness.extract.local_model_slots added (the answers are llama_cpp's own)."""
+    `/slots` progress route of harness.extract.local_model_slots added (the answers are llama_cpp's own).
+    `--logits_all false`: llama_cpp.server keeps the logits of every prompt token by default (for logprobs, which the
+    harness never asks for); without them the server holds 2.2 GB instead of 4.2 GB, and a prompt after a reused
+    prefix went from 47 to 56 tokens/s (636 tokens of article 001 after the compact prompt's 1,337, 2 cores)."""
     return [
         sys.executable, "-m", "harness.extract.local_model_slots", "--model", str(model_file), "--model_alias", alias,
         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(n_threads),
+        "--logits_all", "false",
     ]  # fmt: skip
 
 
