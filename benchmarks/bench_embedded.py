@@ -1,4 +1,4 @@
-"""The embedded model end to end: the five seed articles (guided prompt) on this machine's 2 cores, against the
+"""The embedded model end to end: the five seed articles (the default prompt) on this machine's 2 cores, against the
 token floor — prompt tokens / prompt speed + output tokens / generation speed, both speeds measured here with
 llama_cpp on the same weights and thread count.
 
@@ -86,9 +86,11 @@ def article_tokens(model_file: Path) -> dict[str, int]:
 
 
 def main() -> None:
+    from harness.extract.prompts import DEFAULT_PROMPT
+
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--from-recorded", action="store_true", help="read tokens and latency from reports/recorded")
-    ap.add_argument("--prompt", default="guided", help="with --from-recorded: whose answers to read")
+    ap.add_argument("--prompt", default=DEFAULT_PROMPT, help="with --from-recorded: whose answers to read")
     ap.add_argument("--n-threads", type=int, default=2)
     args = ap.parse_args()
     try:
@@ -102,9 +104,9 @@ def main() -> None:
     if not rows:
         print(json.dumps({"bench": "embedded", "skipped": f"no samples in {source}"}))
         return
-    guided = (ROOT / "prompts" / "guided.yaml").read_text(encoding="utf-8")
+    wording = (ROOT / "prompts" / f"{args.prompt}.yaml").read_text(encoding="utf-8")
     first_article = sorted((ROOT / "seeds").glob("*.txt"))[0].read_text(encoding="utf-8")
-    pp, tg = measure_speeds(model_file, args.n_threads, guided + "\n" + first_article)
+    pp, tg = measure_speeds(model_file, args.n_threads, wording + "\n" + first_article)
     arts = article_tokens(model_file)
     full = sum(r["prompt_tokens"] / pp + r["completion_tokens"] / tg for r in rows)
     # Prefix reuse: the first sample evaluates its whole prompt, the others their article (plus a few template tokens).
@@ -115,7 +117,8 @@ def main() -> None:
     for r in rows:
         print(json.dumps({"bench": "embedded", **r}), flush=True)
     print(json.dumps({
-        "bench": "embedded", "summary": True, "source": source, "articles": len(rows), "n_threads": args.n_threads,
+        "bench": "embedded", "summary": True, "source": source, "prompt": args.prompt, "articles": len(rows),
+        "n_threads": args.n_threads,
         "prompt_tok_per_s": round(pp, 1), "gen_tok_per_s": round(tg, 1),
         "prompt_tokens": sum(r["prompt_tokens"] for r in rows),
         "output_tokens": sum(r["completion_tokens"] for r in rows),

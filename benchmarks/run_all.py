@@ -75,7 +75,7 @@ def table(rows: list[dict]) -> list[tuple[str, str, str, str, str, str]]:
                         f"{'' if r['reports'] else ' (reports MISSING)'}; {r['hits']}/{r['samples']} from cache; "
                         f"{asked} requests"))  # fmt: skip
         elif b == "embedded" and r.get("summary"):
-            case = f"{r['articles']} articles, guided, {r['n_threads']} threads ({r['source']})"
+            case = f"{r['articles']} articles, {r.get('prompt', 'guided')}, {r['n_threads']} threads ({r['source']})"
             out.append((b, case, f"{r['actual_s']} s",
                         f"floor {r['floor_full_s']} s (prefix reuse {r['floor_prefix_s']} s)",
                         f"{r['ratio_full']}x ({r['ratio_prefix']}x)",
