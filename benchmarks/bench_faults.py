@@ -52,7 +52,8 @@ def fault_run() -> list[dict]:
                 if fault:
                     srv.add_faults(*[fault] * n, marker=marker(a))
             env = bench_env(OPENAI_BASE_URL=srv.base_url, OPENAI_API_KEY="sk-bench-faults")
-            args = ["--model", "fake-model", "--articles", str(work / "articles"),
+            # The fake answers in the built-in schema: the guided prompt's.
+            args = ["--model", "fake-model", "--prompt", "guided", "--articles", str(work / "articles"),
                     "--cache-dir", str(work / "cache"), "--recorded", str(work / "none"), "--out", str(work / "runs"),
                     "--max-attempts", str(ATTEMPTS), "--max-retries", "1", "--timeout", str(TIMEOUT),
                     "--max-failure-rate", "1", "--concurrency", "16", "--no-report", "--quiet",

@@ -54,7 +54,8 @@ def make_articles(folder: Path, n: int) -> None:
 
 
 def harness_run(base_url: str, articles: Path, work: Path, concurrency: int, quiet: bool) -> tuple[float, dict]:
-    args = ["--base-url", base_url, "--model", "bench-model", "--articles", str(articles),
+    # The loopback server answers in the built-in schema: the guided prompt's (the default, compact, names its own).
+    args = ["--base-url", base_url, "--model", "bench-model", "--prompt", "guided", "--articles", str(articles),
             "--cache-dir", str(work / "cache"), "--recorded", str(work / "none"), "--out", str(work / "runs"),
             "--concurrency", str(concurrency), "--max-attempts", "1", "--no-report",
             *(["--quiet"] if quiet else [])]  # fmt: skip

@@ -71,7 +71,8 @@ def main() -> None:
         work = Path(tmp)
         with LoopbackServer(delay=0.0, max_requests=20, max_seconds=300) as srv:
             env = {**base_env, "OPENAI_API_KEY": "sk-bench"}
-            args = ["--base-url", srv.base_url, "--model", "bench-model", "--cache-dir", str(work / "cache"),
+            args = ["--base-url", srv.base_url, "--model", "bench-model", "--prompt", "guided",  # the server's schema
+                    "--cache-dir", str(work / "cache"),
                     "--recorded", str(work / "none"), "--out", str(work / "runs")]  # fmt: skip
             _, fill = timed(["run", *args, "--quiet"], env)
             if fill.returncode != 0:
