@@ -13,7 +13,7 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from harness.extract.cache import canonical_json
-from harness.extract.response import schema_sha256
+from harness.extract.response import ClaimsAnswer, schema_sha256
 from tests.conftest import cli, endpoint_env
 from tests.fake_openai_server import FakeOpenAIServer
 from tests.test_compare import rows
@@ -165,8 +165,9 @@ def test_the_key_moves_with_the_schema_and_with_nothing_else(tmp_path):
 
 
 def test_a_prompt_may_ask_for_its_schema_as_the_grammar_and_the_key_says_so():
-    """`grammar: true` in a prompt file (the shipped compact prompt) sends its schema as the decoding grammar: the key's
-    `grammar` part is true, unless --no-grammar says otherwise; --grammar turns it on for any prompt."""
+    """`grammar: true` in a prompt file (the shipped compact prompt) sends its schema as the decoding grammar to the
+    embedded model: the key's `grammar` part is true, unless --no-grammar says otherwise; --grammar turns it on for
+    any prompt. At another endpoint only --grammar sends it (it is a llama_cpp.server extension)."""
     from harness.extract.params import GenParams
     from harness.extract.prompts import DEFAULT_PROMPT, load_prompts
     from harness.extract.runner import make_sample
@@ -176,23 +177,27 @@ def test_a_prompt_may_ask_for_its_schema_as_the_grammar_and_the_key_says_so():
     compact, guided = shipped["compact"], shipped["guided"]
     art = Article(article_id="x", text="Teks.", sha256="0" * 64)
 
-    def parts(prompt, grammar):
-        return make_sample(prompt, "m", art, "http://e", GenParams(grammar=grammar), 0).parts
+    def parts(prompt, grammar, local=True):
+        params = GenParams(grammar=grammar).with_defaults(local=local)
+        return make_sample(prompt, "m", art, "http://e", params, 0).parts
 
     assert DEFAULT_PROMPT == "compact" and compact.spec().grammar and not guided.spec().grammar
     assert compact.spec().ref()["grammar"] == "yes" and "grammar" not in guided.spec().ref()
     assert [parts(compact, g).grammar for g in (None, False, True)] == [True, False, True]
     assert [parts(guided, g).grammar for g in (None, False, True)] == [False, False, True]
+    assert [parts(compact, g, local=False).grammar for g in (None, False, True)] == [False, False, True]
     assert parts(compact, None).key != parts(compact, False).key  # another way of asking is another answer
     schema = json.loads((ROOT / "prompts" / "schemas" / "compact.json").read_text(encoding="utf-8"))
     assert compact.spec().schema == schema and compact.spec().schema["properties"]["claims"]["uniqueItems"] is True
 
 
 def test_the_grammar_a_prompt_asks_for_goes_out_with_the_request(tmp_path):
-    """Through a real socket: the compact prompt's request carries its schema in response_format (the
-    llama_cpp.server extension), the guided prompt's does not; --no-grammar takes it off the compact one."""
+    """Through a real socket, at an endpoint that is not the embedded model: the compact prompt's request carries its
+    schema in response_format (the llama_cpp.server extension) only with --grammar; the guided prompt's never does
+    unless --grammar asks. (On the embedded model the compact prompt's own `grammar: true` sends it: the recorded
+    answers' keys say `grammar: true`, tests/test_run_cli.py replays them.)"""
     with FakeOpenAIServer(keep_log=True) as srv:
-        for extra in ([], ["--no-grammar"]):
+        for extra in (["--grammar"], []):
             for prompt in ("compact", "guided"):
                 r = cli("run", "--model", "m", "--prompt", prompt, "--article", A001, *extra, "--cache-dir",
                         str(tmp_path / "c"), "--recorded", str(tmp_path / "none"), "--out", str(tmp_path / "runs"),
@@ -200,8 +205,10 @@ def test_the_grammar_a_prompt_asks_for_goes_out_with_the_request(tmp_path):
                 assert r.returncode == 0, r.stderr
         formats = [entry["request"].get("response_format") for entry in srv.log]
     schema = json.loads((ROOT / "prompts" / "schemas" / "compact.json").read_text(encoding="utf-8"))
-    # compact (grammar), guided, compact --no-grammar; guided --no-grammar is the same key as guided: a cache hit.
-    assert formats == [{"type": "json_object", "schema": schema}, {"type": "json_object"}, {"type": "json_object"}]
+    builtin = ClaimsAnswer.model_json_schema()
+    # compact --grammar, guided --grammar (the built-in schema), compact, guided: four keys, four requests.
+    assert formats == [{"type": "json_object", "schema": schema}, {"type": "json_object", "schema": builtin},
+                       {"type": "json_object"}, {"type": "json_object"}]  # fmt: skip
 
 
 def test_the_committed_recorded_answers_are_still_hits(tmp_path):

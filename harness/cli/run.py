@@ -54,7 +54,8 @@ GRAMMAR = typer.Option(
     None,
     "--grammar/--no-grammar",
     help="json mode: also send the schema as a decoding grammar (a llama_cpp.server extension; part of the cache "
-    "key). Default: as each prompt file says (`grammar: true`; the shipped compact prompt does), else off.",
+    "key). Default: on the embedded model as each prompt file says (`grammar: true`; the shipped compact prompt "
+    "does), off at any other endpoint.",
 )
 CACHE_DIR = typer.Option(DEFAULT_CACHE_DIR, "--cache-dir", help="Local response cache (one JSON file per key).")
 RECORDED = typer.Option(

@@ -23,17 +23,20 @@ class GenParams(BaseModel):
     max_retries: int = Field(2, ge=0)  # instructor re-asks after an answer that does not fit the response model
     max_attempts: int = Field(4, ge=1)  # transport attempts per request (429/5xx/timeout/connection), first included
     timeout: float | None = Field(None, gt=0.0)  # seconds per HTTP request; None: the run decides (`with_defaults`)
-    grammar: bool | None = None  # json mode: also send the schema as llama_cpp.server's grammar; None: as each
-    # prompt says (`grammar: true` in its file), else off
+    grammar: bool | None = None  # json mode: also send the schema as llama_cpp.server's grammar; None: on the
+    # embedded model as each prompt says (`grammar: true` in its file), off elsewhere (`with_defaults`)
     backoff_base: float = Field(0.5, ge=0.0)  # first back-off in seconds, doubled per attempt, with jitter
     backoff_max: float = Field(30.0, ge=0.0)
     retry_after_max: float = Field(60.0, ge=0.0)  # a longer Retry-After is capped here
 
     def with_defaults(self, local: bool) -> GenParams:
         """Fill what depends on the endpoint: the embedded model on a CPU gets a long timeout (a timed-out request
-        keeps its single slot busy, so a retry would only queue behind it), other endpoints 300 s."""
+        keeps its single slot busy, so a retry would only queue behind it), other endpoints 300 s. A prompt's own
+        `grammar: true` holds on the embedded model only: another endpoint may refuse or ignore the `schema` key in
+        `response_format` (a llama_cpp.server extension), so there it is sent only when `--grammar` asks."""
         timeout = self.timeout if self.timeout is not None else (1800.0 if local else 300.0)
-        return self.model_copy(update={"timeout": timeout})
+        grammar = self.grammar if self.grammar is not None or local else False
+        return self.model_copy(update={"timeout": timeout, "grammar": grammar})
 
     def sends_grammar(self, prompt_asks: bool) -> bool:
         """Whether a request sends its schema as the grammar: `--grammar`/`--no-grammar` when given, else what the

@@ -3,8 +3,9 @@
 A prompt file holds `id`, `version`, `description`, `system` and a `user` template with one `{article}` slot, and may
 name its response model (`response_schema: schemas/x.json` beside the file, or `response_model: pkg.mod:Class`, with
 `response_fields` mapping it to claims: harness/extract/response_spec.py), and may ask (`grammar: true`) for that
-schema to be sent as a decoding grammar too (json mode, on servers that take one). The run record keeps each file's
-sha256 (of its bytes) and its response schema's, so a changed prompt is never mistaken for the old one.
+schema to be sent as a decoding grammar too (json mode, on the embedded model; elsewhere `--grammar` decides). The
+run record keeps each file's sha256 (of its bytes) and its response schema's, so a changed prompt is never mistaken
+for the old one.
 The article only ever fills that slot of the user message, between delimiters: it is data, never instructions.
 """
 
@@ -41,7 +42,7 @@ class PromptFile(BaseModel):
     response_schema: str | None = None  # a JSON Schema file, relative to the prompt file
     response_model: str | None = None  # an importable pydantic model, package.module:ClassName
     response_fields: dict[str, str] = {}  # PredictedClaim field (or `claims`) -> the schema's property
-    grammar: bool = False  # send the response schema as a decoding grammar too (json mode; `--grammar` overrides)
+    grammar: bool = False  # the embedded model gets the response schema as a decoding grammar too (json mode)
 
 
 class Prompt(BaseModel):

@@ -92,7 +92,7 @@ class Provider:
     """
 
     def __init__(self, base_url: str, api_key: str | None, params: GenParams, prepared: Prepared | None = None):
-        params = params.with_defaults(local=False) if params.timeout is None or params.grammar is None else params
+        params = params.with_defaults(local=False) if params.timeout is None else params
         timeout = params.timeout
         assert timeout is not None  # with_defaults always fills it
         self.params = params
