@@ -5,6 +5,7 @@ harness's own cache lives, and which version of a package is installed."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import os
 import re
@@ -33,9 +34,24 @@ def dist_version(name: str) -> str | None:
     """The installed version of the distribution `name`, None if it is not installed. Read from the name of its
     `<name>-<version>.dist-info` folder, the first on sys.path, which is what importlib.metadata returns: its
     `version()` reads and parses the package's METADATA file (6 ms for a first call here, under 1 ms this way, on
-    each run's start for the prepared-request key), so it is asked only when no such folder is found."""
-    wanted = _dist_key(name)
-    for entry in sys.path:
+    each run's start for the prepared-request key), so it is asked only when no such folder is found. The folders
+    are listed once per sys.path (a run asks for five versions; listing site-packages each time took 15 ms)."""
+    version = _dist_info_versions(tuple(sys.path)).get(_dist_key(name))
+    if version is not None:
+        return version
+    from importlib import metadata  # an .egg-info install, or a finder of another kind
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+@functools.cache
+def _dist_info_versions(path: tuple[str, ...]) -> dict[str, str]:
+    """Normalised distribution name -> version, from the dist-info folders on `path`, the first folder winning."""
+    found: dict[str, str] = {}
+    for entry in path:
         try:
             names = os.listdir(entry or ".")
         except OSError:
@@ -43,14 +59,9 @@ def dist_version(name: str) -> str | None:
         for folder in names:
             if folder.endswith(".dist-info"):
                 dist, _, version = folder[: -len(".dist-info")].rpartition("-")
-                if version and _dist_key(dist) == wanted:
-                    return version
-    from importlib import metadata  # an .egg-info install, or a finder of another kind
-
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
+                if version:
+                    found.setdefault(_dist_key(dist), version)
+    return found
 
 
 def _dist_key(name: str) -> str:
