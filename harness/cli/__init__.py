@@ -6,10 +6,10 @@ import atexit
 import gc
 import sys
 
-# A command is short-lived and allocates in bursts (imports, 500 answers parsed at once): the collector's default
-# first threshold (700 allocations) ran it hundreds of times per run. 100,000 cuts that; cyclic garbage is still
-# collected, later. At 100 requests in flight over 500 articles the whole command went from 1.573 to 1.524 s
-# (medians of six interleaved runs, 2 cores).
+# A command is short-lived and allocates in bursts (imports, 500 answers parsed at once): with the collector's
+# default first threshold (700 allocations) an offline replay of the five seed articles ran 162 collections, with
+# 100,000 it runs 17; cyclic garbage is still collected, later. At 100 requests in flight over 500 articles the
+# whole command took 15-49 ms less (medians of two sets of 6-8 interleaved runs, 2 cores; benchmarks/README.md).
 gc.set_threshold(100_000, 50, 100)
 
 import typer  # noqa: E402  (after the threshold: the imports are most of the allocations)
