@@ -6,8 +6,9 @@ over its last tokens breaks (the seed article 003 prints its body twice; every p
 over to 2,048 tokens). JSON Schema's `uniqueItems: true` says what is wanted; the server honours it the one way a
 left-to-right decoder can: the repeat that breaks it is the array's last item. The repeated item stays in the answer
 (the model wrote it) and is scored like any other claim. Only arrays that are properties of the root object and
-declare `uniqueItems` are watched, and only on the server's greedy path (temperature 0: harness.extract.
-local_model_sampler); sampling at a temperature keeps llama-cpp-python's own chain, where the keyword does nothing.
+declare `uniqueItems` are watched, and only on the server's greedy path (temperature 0; see
+harness.extract.local_model_sampler): sampling at a temperature keeps llama-cpp-python's own chain, where the keyword
+does nothing.
 This module does no I/O and knows nothing of llama.cpp.
 """
 
