@@ -34,9 +34,10 @@ def test_plain_and_guided_are_genuinely_different():
         assert rule not in plain, rule
 
 
-def test_the_worked_example_is_not_from_the_five_articles():
-    guided = load_prompts(PROMPTS)["guided"].system
-    example = guided.split("<article>", 1)[1].split("</article>", 1)[0]
+@pytest.mark.parametrize("pid", ["guided", "compact"])
+def test_the_worked_example_is_not_from_the_five_articles(pid):
+    system = load_prompts(PROMPTS)[pid].system
+    example = system.split("<article>", 1)[1].split("</article>", 1)[0]
     seeds = [p.read_text(encoding="utf-8") for p in sorted(SEEDS.glob("*.txt"))]
     assert len(seeds) == 5
     sentences = [s.strip() for s in example.replace("\n", " ").split(".") if len(s.strip()) > 25]
@@ -85,6 +86,21 @@ def test_bad_prompt_files_are_located_input_errors(tmp_path, text, message):
     with pytest.raises(InputError, match=message) as exc:
         load_prompt(path)
     assert str(path) in exc.value.one_line()
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("id: x\nversion: 1\nsystem: s\nuser: '{article}'\ngrammar: maybe-not\n", 5, "grammar: Input should be"),
+        ("id: x\nversion: 1\ncolour: red\nsystem: s\nuser: '{article}'\n", 3, "colour: Extra inputs"),
+    ],
+)
+def test_a_wrong_value_or_unknown_key_names_its_line(tmp_path, text, line, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=message) as exc:
+        load_prompt(path)
+    assert exc.value.one_line().startswith(f"{path}:{line}: ")
 
 
 def test_two_files_with_one_id_are_refused(tmp_path):

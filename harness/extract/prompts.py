@@ -92,8 +92,9 @@ def load_prompt(path: Path) -> Prompt:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"])
+        line = _key_line(data, str(err["loc"][0])) if err["loc"] and err["type"] != "missing" else None
         raise InputError(
-            f"{where}: {'missing required field' if err['type'] == 'missing' else err['msg']}", name
+            f"{where}: {'missing required field' if err['type'] == 'missing' else err['msg']}", name, line
         ) from None
     if pf.user.count(SLOT) != 1:
         raise InputError(f"the user template must contain {SLOT} exactly once", name)

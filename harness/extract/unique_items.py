@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-_OPEN = {ord("{"): ord("}"), ord("["): ord("]")}
+_OPEN = {ord("{"), ord("[")}
 _CLOSE = {ord("}"), ord("]")}
 _QUOTE, _BACKSLASH = ord('"'), ord("\\")
 BLANKS = b" \t\r\n"
@@ -50,7 +50,7 @@ class ItemWatch:
         self.must_close = False
         self.repeats = 0  # items found equal to an earlier one (each one closed its array)
         self._text = bytearray()
-        self._stack: list[int] = []  # expected closing brackets, outermost first
+        self._depth = 0  # brackets open outside strings (the grammar keeps them matched)
         self._in_string = self._escaped = False
         self._last_key = b""  # the last string read at depth 1 (the root object's key before its value)
         self._key_start = 0
@@ -85,11 +85,11 @@ class ItemWatch:
     def _copy(self) -> ItemWatch:
         other = ItemWatch.__new__(ItemWatch)
         other.__dict__.update(self.__dict__)
-        other._text, other._stack, other._items = bytearray(self._text), list(self._stack), list(self._items)
+        other._text, other._items = bytearray(self._text), list(self._items)
         return other
 
     def _step(self, byte: int, at: int) -> None:
-        depth = len(self._stack)
+        depth = self._depth
         if self._in_string:
             if self._escaped:
                 self._escaped = False
@@ -109,10 +109,9 @@ class ItemWatch:
                 self._array, self._items = (name, []) if name in self.watched else (None, [])
             elif depth == 2 and self._array is not None and self._item_start < 0:
                 self._item_start = at
-            self._stack.append(_OPEN[byte])
+            self._depth += 1
         elif byte in _CLOSE:
-            if self._stack:
-                self._stack.pop()
+            self._depth = max(0, depth - 1)
             if depth == 2 and byte == ord("]"):  # the root's array ends
                 self._array, self.must_close, self._item_start = None, False, -1
             elif depth == 3 and self._array is not None and self._item_start >= 0:  # an item of it ends
