@@ -49,6 +49,7 @@ SCORING = ["harness.score.evaluate", "scipy.optimize", "scipy.sparse", "scipy.sp
 if TYPE_CHECKING:
     from harness import records as rec
     from harness.extract.local_model_server import LocalServer
+    from harness.extract.preconnect import Preconnect
 
 
 class RunConfig(BaseModel):
@@ -106,9 +107,17 @@ class RunResult:
     exit_code: int
 
 
+REMOTE_CONCURRENCY = 8  # requests in flight at an endpoint unless --concurrency says (the embedded model: 1)
+
+
+def endpoint_url(cfg: RunConfig) -> str | None:
+    """The endpoint's base URL: --base-url, then OPENAI_BASE_URL; None means the embedded model."""
+    return cfg.base_url or os.environ.get("OPENAI_BASE_URL") or None
+
+
 def resolve_endpoint(cfg: RunConfig) -> Endpoint:
     """Flags first, then OPENAI_BASE_URL / OPENAI_API_KEY; no base URL at all means the embedded model."""
-    base_url = cfg.base_url or os.environ.get("OPENAI_BASE_URL") or None
+    base_url = endpoint_url(cfg)
     api_key = cfg.api_key.get_secret_value() if cfg.api_key else os.environ.get("OPENAI_API_KEY")
     if base_url:
         if not cfg.models:
@@ -164,7 +173,7 @@ def _load_gold(cfg: RunConfig, articles: dict[str, Article]) -> tuple[dict[str, 
 def _request_missing(cfg: RunConfig, ep: Endpoint, missing: list[Sample], cache: ResponseCache,
                      record_to: ResponseStore | None, on_result: Callable[[SampleResult], None] | None,
                      local_server: LocalServer | None = None, hooks: ProgressHooks | None = None,
-                     ) -> tuple[dict[str, SampleResult], RequestStats]:  # fmt: skip
+                     warm: Preconnect | None = None) -> tuple[dict[str, SampleResult], RequestStats]:  # fmt: skip
     if cfg.batch is not None:  # instead of live requests: one Batch API job, waited for (or resumed)
         from harness.extract.batch_api import request_batch
 
@@ -172,7 +181,7 @@ def _request_missing(cfg: RunConfig, ep: Endpoint, missing: list[Sample], cache:
     from harness.extract.provider import Provider
 
     async def go(base_url: str, api_key: str | None, concurrency: int) -> tuple[dict[str, SampleResult], RequestStats]:
-        provider = Provider(base_url, api_key, cfg.generation)
+        provider = Provider(base_url, api_key, cfg.generation, preconnect=warm if ep.kind == "remote" else None)
         try:
             slots = slots_url(base_url) if ep.kind == "local" else None  # the embedded server's progress route
             return await request_samples(missing, provider, cache, concurrency, record_to=record_to,
@@ -182,7 +191,7 @@ def _request_missing(cfg: RunConfig, ep: Endpoint, missing: list[Sample], cache:
 
     if ep.kind == "remote":
         assert ep.base_url is not None
-        return asyncio.run(go(ep.base_url, ep.api_key, cfg.concurrency or 8))
+        return asyncio.run(go(ep.base_url, ep.api_key, cfg.concurrency or REMOTE_CONCURRENCY))
     if local_server is not None:  # kept up by the caller across runs: used as it is, left running
         return asyncio.run(go(local_server.base_url, "local", cfg.concurrency or 1))
     from harness.extract.local_model import resolve_model_file, serve
@@ -288,6 +297,28 @@ def execute_run(
     `local_server`: an embedded-model server the caller keeps running (a notebook, a test session) to answer the
     run's missing samples instead of starting one; it must serve the weights the run's endpoint identity names.
     `hooks`: requests starting and stopping, the embedded answer's tokens so far (harness.extract.progress)."""
+    warm = _preconnect(cfg, local_server)
+    try:
+        return _execute(cfg, on_result, local_server, hooks, warm)
+    finally:
+        if warm is not None:
+            warm.close()
+
+
+def _preconnect(cfg: RunConfig, local_server: LocalServer | None) -> Preconnect | None:
+    """Connections to an endpoint opened while the run plans (harness.extract.preconnect); none under --offline,
+    for a batch job, or for the embedded model (its server starts later)."""
+    url = endpoint_url(cfg)
+    if url is None or cfg.offline or cfg.batch is not None or local_server is not None:
+        return None
+    from harness.extract.preconnect import Preconnect
+    from harness.extract.provider import fd_in_flight
+
+    return Preconnect(url, min(cfg.concurrency or REMOTE_CONCURRENCY, fd_in_flight()))
+
+
+def _execute(cfg: RunConfig, on_result: Callable[[SampleResult], None] | None, local_server: LocalServer | None,
+             hooks: ProgressHooks | None, warm: Preconnect | None) -> RunResult:  # fmt: skip
     started = utc_now()
     t0 = time.perf_counter()
     cfg, articles, gold, gold_dir, shard, prompts, ep, samples = plan_run(cfg)
@@ -300,6 +331,8 @@ def execute_run(
     record_store = ResponseStore(cfg.record_to, "record-to") if cfg.record_to else None
     found, entries = cached_results(asked, cache)
     missing = [s for s in asked if s.key not in found]
+    if warm is not None:  # one connection per request at most; none when everything was in the cache
+        warm.limit(min(len({s.key for s in missing}), cfg.concurrency or REMOTE_CONCURRENCY))
     if missing and cfg.offline:
         first = missing[0]
         raise InputError(
@@ -314,7 +347,8 @@ def execute_run(
             raise InputError("a running embedded server was given, but the run is configured for an endpoint")
         preload(AFTER_REQUESTS + (SCORING if gold else []))  # imported while the first requests wait
         provenance = _provenance_meanwhile()
-        requested, stats = _request_missing(cfg, ep, missing, cache, record_store, on_result, local_server, hooks)
+        requested, stats = _request_missing(cfg, ep, missing, cache, record_store, on_result, local_server, hooks,
+                                            warm)  # fmt: skip
     if record_store is not None:
         record_entries(entries.values(), record_store)
 
@@ -342,7 +376,7 @@ def execute_run(
         gold=gold_ref(gold_dir, gold) if gold_dir else None,
         parameters=rec.RunParameters(
             generation=cfg.generation, repeats=cfg.repeats,
-            concurrency=cfg.concurrency or (1 if ep.kind == "local" else 8), offline=cfg.offline,
+            concurrency=cfg.concurrency or (1 if ep.kind == "local" else REMOTE_CONCURRENCY), offline=cfg.offline,
             max_failure_rate=cfg.max_failure_rate, n_boot=cfg.n_boot, score_seed=cfg.score_seed),
         cache=rec.CacheCounts(
             hits_local=sum(1 for r in found.values() if r.source == "local"),

@@ -92,6 +92,9 @@ class FakeOpenAIServer:
         self.requests = 0  # chat-completion requests received
         self.dropped = 0  # requests read and left unanswered (`drop_next`): received, never counted in `requests`
         self.log: list[dict[str, Any]] = []
+        self.accepted: list[float] = []  # time.monotonic() of each connection accepted
+        self.first_request_at: float | None = None  # ... and of the first request read
+        self.open_connections = 0  # connections not yet closed
         self._queues: dict[str | None, deque[str]] = {}
         self._lock = threading.Lock()
         self._want_port = port
@@ -170,6 +173,9 @@ class FakeOpenAIServer:
     # ------------------------------------------------------------------ HTTP
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with self._lock:
+            self.accepted.append(time.monotonic())
+            self.open_connections += 1
         self._writers.add(writer)
         task = asyncio.current_task()
         if task is not None:
@@ -186,6 +192,8 @@ class FakeOpenAIServer:
                 headers = {k.strip().lower(): v.strip() for k, v in (ln.split(":", 1) for ln in lines[1:] if ":" in ln)}
                 length = int(headers.get("content-length", "0") or 0)
                 body = await reader.readexactly(length) if length else b""
+                if self.first_request_at is None:
+                    self.first_request_at = time.monotonic()
                 if drop_next:  # read, never answered: the connection closes under the client's request
                     with self._lock:
                         self.dropped += 1
@@ -200,6 +208,8 @@ class FakeOpenAIServer:
         except asyncio.CancelledError:  # stop() ends a handler still waiting out a delay: a normal end, not an error
             pass
         finally:
+            with self._lock:
+                self.open_connections -= 1
             self._writers.discard(writer)
             if task is not None:
                 self._tasks.discard(task)

@@ -117,10 +117,11 @@ def test_a_warm_run_answers_without_loading_openai(tmp_path: Path) -> None:
     arts.mkdir()
     for a in ("a01_clean", "a02_clean", "a03_429_once"):
         (arts / f"{a}.txt").write_text(f"{marker(a)}\nMenteri mengatakan 3 juta UMKM go digital.\n", encoding="utf-8")
-    probe = (
-        "import sys, runpy; sys.argv = ['harness'] + sys.argv[1:]\n"
-        "try:\n    runpy.run_module('harness', run_name='__main__')\n"
-        "finally:\n    print('loaded:', sorted(m for m in ('openai', 'instructor', 'numpy') if m in sys.modules))\n"
+    probe = (  # printed by an atexit handler: the command ends its process itself (os._exit), after running them
+        "import atexit, sys, runpy; sys.argv = ['harness'] + sys.argv[1:]\n"
+        "atexit.register(lambda: print('loaded:', sorted(m for m in ("
+        "'openai', 'instructor', 'numpy') if m in sys.modules)))\n"
+        "runpy.run_module('harness', run_name='__main__')\n"
     )
     env = clean_env(OPENAI_API_KEY="sk-direct", HARNESS_PREPARED_DIR=str(tmp_path / "prepared"))
 

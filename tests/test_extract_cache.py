@@ -204,3 +204,28 @@ def test_entries_a_run_writes_hold_no_credential(tmp_path, monkeypatch):
     parts = CacheEntry.model_validate_json(stored).parts
     assert parts.endpoint == srv.base_url  # the endpoint is named by its URL without the credentials
     assert CacheEntry.model_validate_json(stored).answer["claims"][0]["figures"] == ["Sekitar 27 juta"]
+
+
+def test_messages_sha256_is_the_digest_of_the_messages_canonical_json() -> None:
+    """The shared leading message is hashed once and its state copied; the digest must stay the one of the whole
+    canonical JSON (cache keys written before the shortcut keep matching), for any messages, quotes and non-ASCII."""
+    import random
+
+    from harness.extract.cache import messages_sha256
+
+    rnd = random.Random(7)
+    alphabet = 'ab "\\\n\t\u00e9\u2028\U0001f600{}[],:'
+    system = {"role": "system", "content": "Ekstrak klaim. " * 300}  # several KB, shared by every sample
+    cases = [[], [system], [{"role": "user", "content": ""}]]
+    for _ in range(300):
+        text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 40)))
+        lead = system if rnd.random() < 0.5 else {"role": "system", "content": text[::-1], "name": "x"}
+        more = [{"role": "user", "content": "ok"}] * rnd.randint(0, 2)
+        cases.append([lead, {"role": "user", "content": text}][: rnd.randint(1, 2)] + more)
+    for messages in cases:
+        whole = json.dumps(messages, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        assert messages_sha256(messages) == hashlib.sha256(whole.encode("utf-8")).hexdigest(), messages
+    # a key from before the shortcut: the sha256 of this exact canonical text, written out by hand
+    two = [{"role": "system", "content": "S"}, {"role": "user", "content": "é"}]
+    text = '[{"content":"S","role":"system"},{"content":"é","role":"user"}]'
+    assert messages_sha256(two) == hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -69,10 +69,11 @@ def replays(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[dict], list[
     tmp = tmp_path_factory.mktemp("replays")
     gold = tmp / "gold"
     shutil.copytree(ROOT / "gold", gold)
-    probe = (
-        "import sys, runpy; sys.argv = ['harness'] + sys.argv[1:]\n"
-        "try:\n    runpy.run_module('harness', run_name='__main__')\n"
-        "finally:\n    print('loaded:', sorted(m for m in ('numpy', 'scipy.optimize') if m in sys.modules))\n"
+    probe = (  # printed by an atexit handler: the command ends its process itself (os._exit), after running them
+        "import atexit, sys, runpy; sys.argv = ['harness'] + sys.argv[1:]\n"
+        "atexit.register(lambda: print('loaded:', sorted(m for m in ("
+        "'numpy', 'scipy.optimize') if m in sys.modules)))\n"
+        "runpy.run_module('harness', run_name='__main__')\n"
     )
     shutil.copytree(ROOT / "reports" / "recorded", tmp / "cache")
     records, loaded, dropped = [], [], []

@@ -74,8 +74,25 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+_LEADS: dict[tuple[tuple[str, str], ...], Any] = {}  # a leading message -> sha256 state after `[<its JSON>,`
+_LEADS_KEPT = 64
+
+
 def messages_sha256(messages: list[dict[str, str]]) -> str:
-    return sha256_text(canonical_json(messages))
+    """sha256 of `canonical_json(messages)`. The same digest, computed once per run for the part every sample shares:
+    a JSON list is `[`, its items' JSON joined by `,`, then `]`, so the state after the leading message (a prompt's
+    system text, several KB) is kept and copied (at 500 articles a third of the time it takes to plan a run)."""
+    if len(messages) < 2:
+        return sha256_text(canonical_json(messages))
+    lead = tuple(sorted(messages[0].items()))
+    state = _LEADS.get(lead)
+    if state is None:
+        state = hashlib.sha256(("[" + canonical_json(messages[0]) + ",").encode("utf-8"))
+        if len(_LEADS) < _LEADS_KEPT:
+            _LEADS[lead] = state
+    digest = state.copy()
+    digest.update((",".join(canonical_json(m) for m in messages[1:]) + "]").encode("utf-8"))
+    return digest.hexdigest()
 
 
 class KeyParts(BaseModel):

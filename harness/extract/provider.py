@@ -18,7 +18,7 @@ import logging
 import resource
 import time
 from contextlib import AbstractAsyncContextManager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
@@ -39,6 +39,9 @@ from harness.extract.response_spec import ResponseSpec, builtin_spec
 from harness.extract.retry import Outcome, count_response, count_setup, on_send, with_retries
 from harness.extract.structured import use_schema
 from harness.extract.wire import AnswerTooLarge, Wire
+
+if TYPE_CHECKING:
+    from harness.extract.preconnect import Preconnect
 
 MAX_ANSWER_BYTES = 1 << 20  # 1 MiB of response body: ~250k tokens, a hundred times the largest answer seen here
 MAX_FIELD_CHARS = 100_000  # one string of an answer (a claim's text, a quote) past this is not a claim
@@ -91,7 +94,10 @@ class Provider:
     machine or remote, goes through the same HTTP/1.1 pool, directly (harness.extract.direct) or under instructor.
     """
 
-    def __init__(self, base_url: str, api_key: str | None, params: GenParams, prepared: Prepared | None = None):
+    def __init__(
+        self, base_url: str, api_key: str | None, params: GenParams, prepared: Prepared | None = None,
+        preconnect: Preconnect | None = None,
+    ) -> None:  # fmt: skip
         params = params.with_defaults(local=False) if params.timeout is None else params
         timeout = params.timeout
         assert timeout is not None  # with_defaults always fills it
@@ -100,7 +106,7 @@ class Provider:
         self._fd_slot = asyncio.Semaphore(self.in_flight)
         self._fd_said = False
         self._base_url, self._api_key, self._timeout = base_url, api_key, timeout
-        self._wire = Wire(max_bytes=MAX_ANSWER_BYTES, on_send=on_send)  # every endpoint, one path
+        self._wire = Wire(max_bytes=MAX_ANSWER_BYTES, on_send=on_send, preconnect=preconnect)  # every endpoint
         self._direct = Direct(self._wire, base_url, api_key or "unused", timeout, on_send)
         self._prepared = prepared if prepared is not None else Prepared(prepared_dir())
         self._keys: dict[tuple[Any, ...], str | None] = {}

@@ -19,7 +19,11 @@ import ipaddress
 import os
 import ssl
 from collections.abc import Callable
-from urllib.parse import unquote, urlsplit
+from typing import TYPE_CHECKING
+from urllib.parse import SplitResult, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from harness.extract.preconnect import Preconnect
 
 Headers = list[tuple[str, str]]
 
@@ -40,6 +44,12 @@ class WireError(Exception):
     def __init__(self, message: str, kind: str = "read"):
         super().__init__(message)
         self.kind = kind
+
+
+def origin(parts: SplitResult) -> tuple[str, str, int]:
+    """(scheme, host, port) of a split URL: what a connection is kept for and taken by."""
+    scheme = parts.scheme
+    return scheme, parts.hostname or "", parts.port or (443 if scheme == "https" else 80)
 
 
 def _no_send() -> None:
@@ -102,11 +112,12 @@ class _NoResponse(Exception):
 
 
 class _Conn:
-    __slots__ = ("reader", "writer")
+    __slots__ = ("preopened", "reader", "writer")
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, preopened: bool = False):
         self.reader = reader
         self.writer = writer
+        self.preopened = preopened  # opened before the run asked (harness.extract.preconnect): it may have idled out
 
     def usable(self) -> bool:
         return not self.reader.at_eof() and not self.writer.is_closing()
@@ -169,9 +180,13 @@ class Wire:
     """A LIFO pool of idle keep-alive connections per scheme, host and port, and the requests sent over them.
 
     `max_bytes` caps a response body; `on_send` hears of a request re-sent after a kept-alive connection turned
-    out closed (the first send is counted by the caller)."""
+    out closed (the first send is counted by the caller); `preconnect` holds connections opened ahead of the run's
+    requests, taken before opening new ones."""
 
-    def __init__(self, max_bytes: int = 1 << 62, on_send: Callable[[], None] = _no_send) -> None:
+    def __init__(
+        self, max_bytes: int = 1 << 62, on_send: Callable[[], None] = _no_send, preconnect: Preconnect | None = None
+    ) -> None:
+        self._preconnect = preconnect
         self._idle: dict[tuple[str, str, int], list[_Conn]] = {}
         self._max_bytes = max_bytes
         self._on_send = on_send
@@ -196,6 +211,10 @@ class Wire:
         tls = self._tls_context() if scheme == "https" else None
         try:
             async with asyncio.timeout(timeout):
+                sock = self._preconnect.take(key) if self._preconnect is not None and proxy is None else None
+                if sock is not None:
+                    reader, writer = await asyncio.open_connection(sock=sock, ssl=tls, server_hostname=tls and host)
+                    return _Conn(reader, writer, preopened=True)
                 if proxy is None:
                     reader, writer = await asyncio.open_connection(host, port, ssl=tls, server_hostname=tls and host)
                     return _Conn(reader, writer)
@@ -227,8 +246,8 @@ class Wire:
         status, headers and body. Raises WireError for a request that got no response, AnswerTooLarge past the cap.
         """
         parts = urlsplit(url)
-        scheme, host = parts.scheme, parts.hostname or ""
-        key = (scheme, host, parts.port or (443 if scheme == "https" else 80))
+        key = origin(parts)
+        scheme, host = key[0], key[1]
         proxy = self.proxy(scheme, host)
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         extra: list[bytes] = []
@@ -266,6 +285,7 @@ class Wire:
                 candidate.close()
             if conn is None:
                 conn = await self._connect(key, proxy, connect_timeout)
+                reused = conn.preopened
             try:
                 conn.writer.write(payload)
                 async with asyncio.timeout(read_timeout):
