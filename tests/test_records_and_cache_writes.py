@@ -120,3 +120,32 @@ def test_the_writer_threads_write_and_count_every_entry(tmp_path):
         assert sorted(p.name for p in store.root.iterdir()) == sorted(f"{_entry(i).key}.json" for i in range(60))
     cache = ResponseCache(local)
     assert all(cache.lookup(_entry(i).key) is not None for i in range(60))
+
+
+def test_a_backlog_left_at_close_is_written_by_more_threads_and_all_of_it_counted(tmp_path):
+    """At close no request is in flight, so what the two threads have not written yet is shared out wider; every
+    entry is still written once and counted, and close returns only when all are on disk."""
+    import threading
+
+    gate = threading.Event()
+    writers: set[str] = set()
+
+    class Held(ResponseStore):  # the two run-time threads wait until close: the whole batch is a backlog
+        def put(self, entry):
+            writers.add(threading.current_thread().name)
+            gate.wait(10)
+            return super().put(entry)
+
+    stats = RequestStats()
+    writer = _Writer([Held(tmp_path / "local", "local")], stats)
+    for i in range(40):
+        writer.submit(_entry(i))
+    threading.Timer(0.3, gate.set).start()  # opened while close() waits: every thread holds one entry by then
+    writer.close()
+    # 40 queued, one taken by each of the two threads: 38 left, 38 // 2 = 19 more threads, capped at DRAIN_THREADS (6)
+    assert sorted(n for n in writers if n.startswith("harness-cache-drain-")) == [
+        f"harness-cache-drain-{i}" for i in range(6)
+    ]
+    assert stats.written == 40 and stats.write_errors == []
+    assert len(list((tmp_path / "local").iterdir())) == 40
+    assert not [t for t in threading.enumerate() if t.name.startswith("harness-cache-")]
