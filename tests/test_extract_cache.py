@@ -216,7 +216,8 @@ def test_messages_sha256_is_the_digest_of_the_messages_canonical_json() -> None:
     rnd = random.Random(7)
     alphabet = 'ab "\\\n\t\u00e9\u2028\U0001f600{}[],:'
     system = {"role": "system", "content": "Ekstrak klaim. " * 300}  # several KB, shared by every sample
-    cases = [[], [system], [{"role": "user", "content": ""}]]
+    parts = {"role": "system", "content": [{"type": "text", "text": "é"}]}  # content as a list: no shortcut taken
+    cases = [[], [system], [{"role": "user", "content": ""}], [parts, {"role": "user", "content": "x"}]]
     for _ in range(300):
         text = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(0, 40)))
         lead = system if rnd.random() < 0.5 else {"role": "system", "content": text[::-1], "name": "x"}

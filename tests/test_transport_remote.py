@@ -109,8 +109,8 @@ def _serve(handler, seen: list[bytes], tls: ssl.SSLContext | None = None):
     return start
 
 
-def _run_with(servers, base_url_of, monkeypatch_env: dict[str, str], monkeypatch: pytest.MonkeyPatch):
-    """Start the servers on one loop in a thread, ask once from the main thread, stop them."""
+def _run_with(servers, base_url_of, monkeypatch_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, ask=None):
+    """Start the servers on one loop in a thread, ask (`_ask` unless told) from the main thread, stop them."""
     import threading
 
     loop = asyncio.new_event_loop()
@@ -121,7 +121,7 @@ def _run_with(servers, base_url_of, monkeypatch_env: dict[str, str], monkeypatch
     try:
         for k, v in monkeypatch_env.items():
             monkeypatch.setenv(k, v.format(*ports))
-        return _ask(base_url_of(*ports))
+        return (ask or _ask)(base_url_of(*ports))
     finally:
         for s in started:
             loop.call_soon_threadsafe(s.close)
@@ -182,3 +182,40 @@ def test_plain_http_through_a_forwarding_proxy(monkeypatch: pytest.MonkeyPatch) 
     # second and third requests may show 2, while the proxy received each request once.
     assert answer is not None and attempts[0] == 1 and all(a in (1, 2) for a in attempts)
     assert proxy == [b"POST http://api.invalid:8080/v1/chat/completions HTTP/1.1"] * 3
+
+
+def test_https_on_a_connection_opened_ahead_is_verified_and_answered(cert: Path, monkeypatch: pytest.MonkeyPatch):
+    """A connection opened while a run plans is TCP only; the wire then does TLS on it as on one it opens itself."""
+    import time
+
+    from harness.extract.preconnect import Preconnect
+
+    seen: list[bytes] = []
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert / "cert.pem"))
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+    def ask_on_it(base_url: str):
+        warm = Preconnect(base_url, 1)
+        deadline = time.monotonic() + 10
+        while warm.opened < 1:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+
+        async def go():
+            provider = Provider(base_url, "sk-test", GenParams(timeout=5.0), preconnect=warm)
+            try:
+                return await provider.request(MESSAGES, "m")
+            finally:
+                await provider.aclose()
+
+        outcome = asyncio.run(go())
+        left = warm.take(warm.key)
+        warm.close()
+        return outcome, left
+
+    outcome, left = _run_with([_serve(_origin, seen, _server_tls(cert))], "https://localhost:{}/v1".format, {},
+                              monkeypatch, ask=ask_on_it)  # fmt: skip
+    assert outcome.answer is not None and outcome.attempts == 1
+    assert left is None  # the one connection opened ahead carried the request
+    assert seen and seen[0].startswith(b"POST /v1/chat/completions")

@@ -82,9 +82,13 @@ def messages_sha256(messages: list[dict[str, str]]) -> str:
     """sha256 of `canonical_json(messages)`. The same digest, computed once per run for the part every sample shares:
     a JSON list is `[`, its items' JSON joined by `,`, then `]`, so the state after the leading message (a prompt's
     system text, several KB) is kept and copied (at 500 articles a third of the time it takes to plan a run)."""
-    if len(messages) < 2:
+    try:
+        lead = tuple(sorted(messages[0].items())) if len(messages) > 1 else None
+        hash(lead)
+    except TypeError:  # a message whose content is not text (a list of parts): no shortcut
+        lead = None
+    if lead is None:
         return sha256_text(canonical_json(messages))
-    lead = tuple(sorted(messages[0].items()))
     state = _LEADS.get(lead)
     if state is None:
         state = hashlib.sha256(("[" + canonical_json(messages[0]) + ",").encode("utf-8"))
