@@ -90,6 +90,21 @@ def test_limit_before_the_thread_is_done_stops_it():
     srv.close()
 
 
+def test_connections_older_than_fresh_s_are_closed_not_used():
+    """A server or proxy may close a connection that has sent nothing: after a long plan the run connects afresh
+    rather than re-send on a dead one."""
+    srv = Listener(reply=lambda _: True)
+    warm = Preconnect(f"http://127.0.0.1:{srv.port}/v1", 2, fresh_s=0.05)
+    wait_for(lambda: warm.opened == 2)
+    time.sleep(0.1)
+    assert warm.take(("http", "127.0.0.1", srv.port)) is None
+    wait_for(lambda: srv.closed_by_peer == 2)  # both closed, and no more opened
+    time.sleep(0.05)
+    assert srv.accepted == 2 and warm.take(("http", "127.0.0.1", srv.port)) is None
+    warm.close()
+    srv.close()
+
+
 @pytest.mark.parametrize(
     "url",
     ["ftp://127.0.0.1:21/v1", "http:///v1", "https://api.example.invalid/v1"],

@@ -123,8 +123,16 @@ def _run_with(servers, base_url_of, monkeypatch_env: dict[str, str], monkeypatch
             monkeypatch.setenv(k, v.format(*ports))
         return (ask or _ask)(base_url_of(*ports))
     finally:
-        for s in started:
-            loop.call_soon_threadsafe(s.close)
+
+        async def stop() -> None:  # the servers closed and their handlers ended, so no task outlives its loop
+            for s in started:
+                s.close()
+            handlers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in handlers:
+                t.cancel()
+            await asyncio.gather(*handlers, return_exceptions=True)
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(5)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
 

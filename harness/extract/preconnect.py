@@ -9,28 +9,33 @@ out about 35 ms sooner. A remote endpoint gains its handshake's round trips.
 
 Only the TCP handshake is done here (TLS, when the endpoint is https, is still done by the Wire on the event loop);
 nothing is sent. Nothing is opened through a proxy, nor for a scheme other than http/https. A connection that cannot
-be opened stops the thread quietly: the requests connect themselves and report what goes wrong. Connections not
-taken are closed by `close()`, which the run calls when it has its answers, or when it stops early.
+be opened stops the thread quietly: the requests connect themselves and report what goes wrong. A connection older
+than `FRESH_S` when asked for is closed instead of used (a server or a proxy on the way may close a connection
+that has sent nothing), so a long plan costs no re-sent request. Connections not taken are closed by
+`close()`, which the run calls when it has its answers, or when it stops early.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from urllib.parse import urlsplit
 
 from harness.extract.wire import env_proxy, origin
 
 CONNECT_TIMEOUT = 5.0  # seconds per connection: a host that does not answer holds the thread, not the run
+FRESH_S = 2.0  # a connection opened longer ago than this is not used
 
 
 class Preconnect:
     """`Preconnect(base_url, count)` starts opening; `take(key)`, `limit(n)`, `close()` from the run's side."""
 
-    def __init__(self, base_url: str, count: int, timeout: float = CONNECT_TIMEOUT):
+    def __init__(self, base_url: str, count: int, timeout: float = CONNECT_TIMEOUT, fresh_s: float = FRESH_S):
         self.key = origin(urlsplit(base_url))
         scheme, host = self.key[0], self.key[1]
-        self._ready: list[socket.socket] = []
+        self._fresh_s = fresh_s
+        self._ready: list[tuple[float, socket.socket]] = []  # (time.monotonic() when opened, socket), oldest first
         self._lock = threading.Lock()
         self._want = count
         self._closed = False
@@ -61,14 +66,22 @@ class Preconnect:
                     sock.close()
                     return
                 self.opened += 1
-                self._ready.append(sock)
+                self._ready.append((time.monotonic(), sock))
 
     def take(self, key: tuple[str, str, int]) -> socket.socket | None:
         """A connected socket for `key` (scheme, host, port), non-blocking, or None: connect yourself."""
         with self._lock:
             if key != self.key or not self._ready:
                 return None
-            sock = self._ready.pop()
+            opened, sock = self._ready.pop()
+            stale = time.monotonic() - opened > self._fresh_s
+            if stale:  # the newest is too old, so is every other one
+                self._closed = True
+                left, self._ready = [sock] + [other for _, other in self._ready], []
+        if stale:
+            for each in left:
+                each.close()
+            return None
         sock.setblocking(False)
         return sock
 
@@ -76,9 +89,9 @@ class Preconnect:
         """At most `count` connections in all: the run knows how many requests it will send (none: all cached)."""
         with self._lock:
             self._want = min(self._want, max(0, count))
-            keep = max(0, len(self._ready) - max(0, self.opened - self._want))  # those taken count too
-            self._ready, surplus = self._ready[:keep], self._ready[keep:]
-        for sock in surplus:
+            cut = min(len(self._ready), max(0, self.opened - self._want))  # those taken count too
+            surplus, self._ready = self._ready[:cut], self._ready[cut:]  # the oldest go
+        for _, sock in surplus:
             sock.close()
 
     def close(self) -> None:
@@ -86,5 +99,5 @@ class Preconnect:
         with self._lock:
             self._closed = True
             left, self._ready = self._ready, []
-        for sock in left:
+        for _, sock in left:
             sock.close()
