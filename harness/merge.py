@@ -20,7 +20,7 @@ from harness.corpus import (
 from harness.errors import InputError
 from harness.extract.shard import MergeRef, ShardRef, corpus_hash, shard_of
 from harness.files import unwritable_dir
-from harness.pipeline import RunResult, summarize
+from harness.pipeline import RunResult
 from harness.run_scores import human_ceiling_of, score_results
 from harness.schema import Article, GoldArticle
 
@@ -209,7 +209,7 @@ def merge_runs(paths: Iterable[Path], out_dir: Path = Path("reports/runs"), arti
         parameters=p.model_copy(update={"offline": all(r.parameters.offline for _, r in runs),
                                         "concurrency": max(r.parameters.concurrency for _, r in runs)}),
         cache=rec.CacheCounts(**{k: sum(getattr(c, k) for c in caches) for k in rec.CacheCounts.model_fields}),
-        summary=summarize(samples, p.max_failure_rate, lost), samples=samples, scores=scores, notes=notes,
+        summary=rec.Summary.of(samples, p.max_failure_rate, lost), samples=samples, scores=scores, notes=notes,
         merged=merged, ceiling=ceiling,
     )  # fmt: skip
     path = rec.write_run(record, out_dir)

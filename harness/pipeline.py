@@ -11,18 +11,18 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from harness.corpus import gold_source_problem, load_article_source, load_gold, load_second_annotation
-from harness.errors import EXIT_FAILED, EXIT_OK, InputError
-from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR, ResponseCache, ResponseStore, Usage
+from harness.errors import InputError
+from harness.extract.cache import DEFAULT_CACHE_DIR, DEFAULT_RECORDED_DIR, ResponseCache, ResponseStore
 from harness.extract.params import BatchConfig
 from harness.extract.progress import ProgressHooks, slots_url
 from harness.extract.prompts import DEFAULT_PROMPT, Prompt, resolve_prompts
@@ -214,22 +214,6 @@ def _labelled(result: SampleResult, sample: Sample) -> SampleResult:
                                      "repeat": sample.repeat, "claims": claims})  # fmt: skip
 
 
-def summarize(results: list[SampleResult], max_failure_rate: float, lost: int = 0) -> rec.Summary:
-    """Failures, tokens and the verdict of a run's samples; `lost`: answers paid for that the cache could not keep,
-    which fail the run too (a re-run would pay for them again)."""
-    from harness import records as rec
-
-    failed = [r for r in results if not r.ok]
-    rate = len(failed) / len(results) if results else 0.0
-    exit_code = EXIT_FAILED if rate > max_failure_rate or lost else EXIT_OK
-    usage = sum((r.usage for r in results if r.source == "request"), Usage())
-    return rec.Summary(
-        samples=len(results), failed=len(failed), failure_rate=round(rate, 4),
-        failures_by_kind=dict(Counter(r.failure.kind for r in failed if r.failure)), usage=usage,
-        verdict="failed" if exit_code else "ok", exit_code=exit_code,
-    )  # fmt: skip
-
-
 class RunPlan(NamedTuple):
     """A run decided and not yet asked: its articles (`--article`, `--shard` applied), gold, prompts, endpoint and
     samples; `cfg` carries the endpoint's generation defaults. `execute_run` and `dry_run` both start from it."""
@@ -271,9 +255,23 @@ def open_cache(cfg: RunConfig) -> ResponseCache:
     return ResponseCache.open(cfg.cache_dir, [d for d in cfg.recorded if Path(d).is_dir()])
 
 
-def _provenance_meanwhile() -> Future[rec.Provenance]:
-    """The run's provenance (two git commands and the package versions) worked out in a thread while the requests
-    wait on the network, instead of after the last answer."""
+def _also_on_sent(hooks: ProgressHooks | None, then: Callable[[], None]) -> ProgressHooks:
+    """`hooks` (or none) with `then` also run when the first requests are on their sockets (ProgressHooks.on_sent)."""
+    hooks = hooks or ProgressHooks()
+    theirs = hooks.on_sent
+
+    def on_sent() -> None:
+        then()
+        if theirs is not None:
+            theirs()
+
+    return replace(hooks, on_sent=on_sent)
+
+
+def _meanwhile(begun: list[Future[rec.Provenance]], gold: bool) -> None:
+    """Started once the first requests are on their sockets: what the run's end imports (harness.preload), and its
+    provenance (two git commands and the package versions) in a thread while the requests wait on the network."""
+    preload(AFTER_REQUESTS + (SCORING if gold else []))
 
     def work() -> rec.Provenance:
         from harness.records.run import provenance
@@ -281,9 +279,8 @@ def _provenance_meanwhile() -> Future[rec.Provenance]:
         return provenance()
 
     pool = ThreadPoolExecutor(1, thread_name_prefix="harness-provenance")
-    future = pool.submit(work)  # a failure is raised where the record is built, as it would have been there
+    begun.append(pool.submit(work))  # a failure is raised where the record is built, as it would have been there
     pool.shutdown(wait=False)
-    return future
 
 
 def execute_run(
@@ -345,10 +342,13 @@ def _execute(cfg: RunConfig, on_result: Callable[[SampleResult], None] | None, l
     if missing:
         if local_server is not None and ep.kind != "local":
             raise InputError("a running embedded server was given, but the run is configured for an endpoint")
-        preload(AFTER_REQUESTS + (SCORING if gold else []))  # imported while the first requests wait
-        provenance = _provenance_meanwhile()
-        requested, stats = _request_missing(cfg, ep, missing, cache, record_store, on_result, local_server, hooks,
-                                            warm)  # fmt: skip
+        begun: list[Future[rec.Provenance]] = []
+        meanwhile = partial(_meanwhile, begun, bool(gold))
+        if cfg.batch is not None:  # a batch job sends no requests of its own
+            meanwhile()
+        requested, stats = _request_missing(cfg, ep, missing, cache, record_store, on_result, local_server,
+                                            _also_on_sent(hooks, meanwhile), warm)  # fmt: skip
+        provenance = begun[0] if begun else None
     if record_store is not None:
         record_entries(entries.values(), record_store)
 
@@ -360,7 +360,7 @@ def _execute(cfg: RunConfig, on_result: Callable[[SampleResult], None] | None, l
     scores, notes = score_results(gold, articles, results, seed=cfg.score_seed, n_boot=cfg.n_boot, memo=memo)
     ceiling = human_ceiling_of(gold, second, second_dir, articles, results, seed=cfg.score_seed, n_boot=cfg.n_boot,
                                memo=memo)  # fmt: skip
-    summary = summarize(results, cfg.max_failure_rate, len(stats.write_errors))
+    summary = rec.Summary.of(results, cfg.max_failure_rate, len(stats.write_errors))
     exit_code = summary.exit_code
     fingerprint = "|".join(
         [ep.identity, *ep.models, *(p.sha256 for p in prompts), *(a.sha256 for a in articles.values())]

@@ -94,6 +94,7 @@ class FakeOpenAIServer:
         self.log: list[dict[str, Any]] = []
         self.accepted: list[float] = []  # time.monotonic() of each connection accepted
         self.first_request_at: float | None = None  # ... and of the first request read
+        self.requests_read = 0  # requests read off their sockets, answered or not yet
         self.open_connections = 0  # connections not yet closed
         self._queues: dict[str | None, deque[str]] = {}
         self._lock = threading.Lock()
@@ -194,6 +195,8 @@ class FakeOpenAIServer:
                 body = await reader.readexactly(length) if length else b""
                 if self.first_request_at is None:
                     self.first_request_at = time.monotonic()
+                with self._lock:
+                    self.requests_read += 1
                 if drop_next:  # read, never answered: the connection closes under the client's request
                     with self._lock:
                         self.dropped += 1

@@ -114,6 +114,46 @@ def test_hooks_hear_starts_stops_and_tokens_and_the_answer_is_the_same(tmp_path)
     assert a is not None and b is not None and (a.key, a.answer, a.usage) == (b.key, b.answer, b.usage)
 
 
+def test_on_sent_is_heard_once_when_the_first_requests_are_on_their_sockets(tmp_path):
+    """What a listener starts meanwhile (the CLI imports rich for the run's end, the pipeline its records and
+    provenance) waits until the first requests are written: a thread importing modules would take the interpreter
+    lock from the event loop while it sends them. The hook holds the event loop, so a request the server reads
+    while the hook waits was written before the hook was called."""
+    heard: list[int] = []
+    with FakeOpenAIServer(ANSWERS, delay=1.0) as srv:
+
+        def on_sent() -> None:
+            deadline = time.monotonic() + 10
+            while srv.requests_read < 3 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            heard.append(srv.requests_read)
+
+        plan = plan_run(config(tmp_path, srv, cache_dir=tmp_path / "c"))  # the five seed articles
+        cache = ResponseCache.open(tmp_path / "c", [])
+
+        async def go():
+            provider = Provider(srv.base_url, "k", plan.cfg.generation)
+            try:
+                return await request_samples(plan.samples, provider, cache, 3, hooks=ProgressHooks(on_sent=on_sent))
+            finally:
+                await provider.aclose()
+
+        results, stats = asyncio.run(go())
+    assert heard == [3]  # once, the three requests in flight already read; the other two wait for a slot
+    assert len(plan.samples) == 5 and stats.requests == 5 and all(r.ok for r in results.values())
+
+
+def test_a_run_hears_on_sent_beside_its_own_work_and_still_records_its_provenance(tmp_path):
+    from harness.pipeline import execute_run
+
+    heard: list[str] = []
+    with FakeOpenAIServer(ANSWERS) as srv:
+        done = execute_run(config(tmp_path, srv, only=["001_ace72b6c210ee1f9"]),
+                           hooks=ProgressHooks(on_sent=lambda: heard.append("sent")))  # fmt: skip
+    assert heard == ["sent"] and done.record.cache.requests == 1
+    assert done.record.provenance.python and done.record.provenance.packages  # begun by the pipeline's own on_sent
+
+
 def test_a_server_without_slots_only_loses_the_token_count(tmp_path):
     seen: list = []
     hooks = ProgressHooks(on_tokens=lambda *a: seen.append(a))

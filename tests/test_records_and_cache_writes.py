@@ -112,6 +112,7 @@ def test_the_writer_threads_write_and_count_every_entry(tmp_path):
     stats = RequestStats()
     local, copy = ResponseStore(tmp_path / "local", "local"), ResponseStore(tmp_path / "copy", "record-to")
     writer = _Writer([local, copy], stats)
+    writer.start()  # as the runner does once the first requests are sent
     for i in range(60):
         writer.submit(_entry(i))
     writer.close()
@@ -138,6 +139,7 @@ def test_a_backlog_left_at_close_is_written_by_more_threads_and_all_of_it_counte
 
     stats = RequestStats()
     writer = _Writer([Held(tmp_path / "local", "local")], stats)
+    writer.start()
     for i in range(40):
         writer.submit(_entry(i))
     threading.Timer(0.3, gate.set).start()  # opened while close() waits: every thread holds one entry by then
@@ -149,3 +151,13 @@ def test_a_backlog_left_at_close_is_written_by_more_threads_and_all_of_it_counte
     assert stats.written == 40 and stats.write_errors == []
     assert len(list((tmp_path / "local").iterdir())) == 40
     assert not [t for t in threading.enumerate() if t.name.startswith("harness-cache-")]
+
+
+def test_a_writer_closed_before_it_was_started_still_writes_what_it_was_given(tmp_path):
+    """A run that fails before its first requests are sent never starts the writer's threads; close() starts them,
+    so nothing already handed over is lost."""
+    stats = RequestStats()
+    writer = _Writer([ResponseStore(tmp_path / "local", "local")], stats)
+    writer.submit(_entry(0))
+    writer.close()
+    assert stats.written == 1 and (tmp_path / "local" / f"{_entry(0).key}.json").is_file()

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 PLAIN_EVERY_S = 30.0
 T = TypeVar("T")
-# What prints a run's end (the score table); imported while the requests wait, when the run has any.
+# What prints a run's end (the score table); imported while the first requests wait, when the run has any.
 PRINTING = ["rich.console", "rich.table", "rich.markup"]
 # Set, these can make rich treat a stream that is not a TTY as a terminal (or a notebook): then rich is asked.
 _TERMINAL_HINTS = ("FORCE_TERMINAL", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JPY_PARENT_PID", "COLAB_RELEASE_TAG")
@@ -73,8 +73,8 @@ class RunProgress:
         return self._console
 
     def hooks(self) -> ProgressHooks:
-        return ProgressHooks(on_plan=self.on_plan, on_start=self.on_start, on_stop=self.on_stop,
-                             on_tokens=self.on_tokens)  # fmt: skip
+        return ProgressHooks(on_plan=self.on_plan, on_sent=self.on_sent, on_start=self.on_start,
+                             on_stop=self.on_stop, on_tokens=self.on_tokens)  # fmt: skip
 
     def __enter__(self) -> RunProgress:
         if self.live_area:
@@ -99,11 +99,12 @@ class RunProgress:
         return _what(s.prompt.id, s.model, s.article.article_id, s.repeat, self.repeats)
 
     def on_plan(self, n: int) -> None:
-        if not self.total:  # the requests are about to go out: the run's end is printed with rich
-            preload(PRINTING)
         with self._lock:
             self.total += n
             self.t0 = self.t0 if self.t0 is not None else self.clock()
+
+    def on_sent(self) -> None:
+        preload(PRINTING)  # the run's end is printed with rich: imported while the first requests wait
 
     def on_start(self, sample) -> None:
         with self._lock:

@@ -22,11 +22,15 @@ POLL_S = 1.0
 class ProgressHooks:
     """Callbacks of a run in progress (each optional); they run on the run's event loop and must return quickly.
 
-    on_plan(n): n requests will be made. on_start(sample) / on_stop(sample): a request holds / leaves a slot.
+    on_plan(n): n requests will be made. on_sent(): the first requests are on their sockets (once; work that can
+    wait, such as imports the run's end needs, starts then rather than while they are being sent: a thread importing
+    modules takes the interpreter lock from the event loop between its system calls). on_start(sample) /
+    on_stop(sample): a request holds / leaves a slot.
     on_tokens(sample, n, rate): the answer in progress has n tokens, decoded at `rate` per second lately; sample is
     None when several requests share the server's one slot and the one decoding cannot be told."""
 
     on_plan: Callable[[int], None] | None = None
+    on_sent: Callable[[], None] | None = None
     on_start: Callable[[Sample], None] | None = None
     on_stop: Callable[[Sample], None] | None = None
     on_tokens: Callable[[Sample | None, int, float], None] | None = None

@@ -148,6 +148,10 @@ class Provider:
         )  # fmt: skip
         return structured_client(self._client, self.params)
 
+    async def written(self, n: int) -> None:
+        """Return once `n` of this provider's requests in all have been written to their sockets."""
+        await self._wire.written(n)
+
     async def aclose(self) -> None:
         if self._client is not None:
             await self._client.close()

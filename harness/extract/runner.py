@@ -168,8 +168,14 @@ class _Writer:
         self._queue: queue.SimpleQueue[CacheEntry | None] = queue.SimpleQueue()
         self._threads = [threading.Thread(target=self._run, name=f"harness-cache-writer-{i}")
                          for i in range(self.THREADS)]  # fmt: skip
-        for t in self._threads:
-            t.start()
+        self._started = False
+
+    def start(self) -> None:
+        """Start the threads (once): after the first requests are sent, since starting a thread waits for it to run."""
+        if not self._started:
+            self._started = True
+            for t in self._threads:
+                t.start()
 
     def _run(self) -> None:
         while (entry := self._queue.get()) is not None:
@@ -188,6 +194,7 @@ class _Writer:
     def close(self) -> None:
         """Write everything submitted so far, then stop (also on Ctrl-C: finished answers are kept). Called when no
         request is left in flight; a backlog then gets up to DRAIN_THREADS more threads."""
+        self.start()
         for i in range(min(self.DRAIN_THREADS, self._queue.qsize() // 2)):
             self._threads.append(threading.Thread(target=self._run, name=f"harness-cache-drain-{i}"))
             self._threads[-1].start()
@@ -239,9 +246,11 @@ async def request_samples(
     results: dict[str, SampleResult] = {}
     stores = [s for s in (cache.local, record_to) if s is not None]
     writer = _Writer(stores, stats) if stores else None
+    watching = hooks is not None and hooks.on_tokens is not None and slots is not None
+    tracked = hooks is not None and (hooks.on_start is not None or hooks.on_stop is not None or watching)
 
     async def one(sample: Sample) -> None:
-        held = _Held(slot, sample, flying, hooks) if hooks is not None else slot
+        held = _Held(slot, sample, flying, hooks) if tracked and hooks is not None else slot
         outcome = await provider.request(sample.messages, sample.model, held, sample.repeat, sample.prompt.spec())
         # The slot this answer held is free: the sample waiting for it sends its request first, and this answer's
         # bookkeeping (results, cache entry) runs after, while that request is on the network.
@@ -277,16 +286,20 @@ async def request_samples(
             on_result(result)
 
     watch = None
-    if hooks is not None and slots is not None:
+    if watching and hooks is not None and slots is not None:
         watch = asyncio.ensure_future(watch_slots(slots, lambda: list(flying), hooks))
     try:
         # The samples beyond the first `concurrency` only queue for a slot: they are started once the first requests
-        # are on their sockets (a connection opened ahead is ready two turns of the loop after it is asked for), not
-        # before them (at 500 samples and 100 in flight the first requests went out about 8 ms sooner).
+        # are on their sockets, not before them (at 500 samples and 100 in flight the first requests went out about
+        # 8 ms sooner). So are the cache writers and whatever the listener starts meanwhile (hooks.on_sent): at 100
+        # in flight, rich imported in a thread while the first requests were being sent delayed them by 20-60 ms.
         tasks = [asyncio.ensure_future(one(s)) for s in unique[:concurrency]]
         try:
-            for _ in range(3):
-                await asyncio.sleep(0)
+            await _first_written(provider, list(tasks))
+            if writer is not None:
+                writer.start()
+            if hooks is not None and hooks.on_sent is not None:
+                hooks.on_sent()
             tasks += [asyncio.ensure_future(one(s)) for s in unique[concurrency:]]
             await asyncio.gather(*tasks)
         except BaseException:  # cancelled (Ctrl-C), or a sample raised: none goes on to hand the writer an answer
@@ -299,6 +312,16 @@ async def request_samples(
         if writer is not None:
             writer.close()
     return results, stats
+
+
+async def _first_written(provider: Provider, first: list[asyncio.Future[None]]) -> None:
+    """Return once each of the first requests is written to its socket, or sooner if one of them has ended (a
+    request that failed before it was written, or one waiting for a file descriptor another must free)."""
+    written = asyncio.ensure_future(provider.written(len(first)))
+    try:
+        await asyncio.wait([written, *first], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        written.cancel()
 
 
 def record_entries(entries: Iterable[CacheEntry], store: ResponseStore) -> int:

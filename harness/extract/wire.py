@@ -192,6 +192,23 @@ class Wire:
         self._on_send = on_send
         self._tls: ssl.SSLContext | None = None
         self._proxies: dict[tuple[str, str], str | None] = {}
+        self._written = 0  # requests written to a socket, re-sends included
+        self._awaiting: list[tuple[int, asyncio.Future[None]]] = []
+
+    async def written(self, n: int) -> None:
+        """Return once `n` requests in all have been written to their sockets (re-sends included)."""
+        if self._written < n:
+            waiter = asyncio.get_running_loop().create_future()
+            self._awaiting.append((n, waiter))
+            await waiter
+
+    def _count_written(self) -> None:
+        self._written += 1
+        if self._awaiting:
+            for n, waiter in self._awaiting:
+                if n <= self._written and not waiter.done():
+                    waiter.set_result(None)
+            self._awaiting = [(n, w) for n, w in self._awaiting if not w.done()]
 
     def _tls_context(self) -> ssl.SSLContext:
         if self._tls is None:  # built on the first https request: loading the CA bundle takes a few ms
@@ -288,6 +305,7 @@ class Wire:
                 reused = conn.preopened
             try:
                 conn.writer.write(payload)
+                self._count_written()
                 async with asyncio.timeout(read_timeout):
                     await conn.writer.drain()
                     status, headers, content, keep = await _read_response(conn.reader, self._max_bytes)

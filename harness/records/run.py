@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import platform
 import subprocess
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, GetCoreSchemaHandler, GetJsonSchemaHandler, ValidationError
 from pydantic_core import core_schema
 
-from harness.errors import InputError
+from harness.errors import EXIT_FAILED, EXIT_OK, InputError
 from harness.extract.cache import Usage
 from harness.extract.params import GenParams
 from harness.extract.runner import SampleResult
@@ -134,6 +135,20 @@ class Summary(BaseModel):
     usage: Usage = Usage()
     verdict: Literal["ok", "failed"] = "ok"
     exit_code: int = 0
+
+    @classmethod
+    def of(cls, results: list[SampleResult], max_failure_rate: float, lost: int = 0) -> Summary:
+        """Failures, tokens and the verdict of a run's samples; `lost`: answers paid for that the cache could not
+        keep, which fail the run too (a re-run would pay for them again)."""
+        failed = [r for r in results if not r.ok]
+        rate = len(failed) / len(results) if results else 0.0
+        exit_code = EXIT_FAILED if rate > max_failure_rate or lost else EXIT_OK
+        usage = sum((r.usage for r in results if r.source == "request"), Usage())
+        return cls(
+            samples=len(results), failed=len(failed), failure_rate=round(rate, 4),
+            failures_by_kind=dict(Counter(r.failure.kind for r in failed if r.failure)), usage=usage,
+            verdict="failed" if exit_code else "ok", exit_code=exit_code,
+        )  # fmt: skip
 
 
 class RunRecord(BaseModel):
