@@ -230,3 +230,46 @@ def test_messages_sha256_is_the_digest_of_the_messages_canonical_json() -> None:
     two = [{"role": "system", "content": "S"}, {"role": "user", "content": "é"}]
     text = '[{"content":"S","role":"system"},{"content":"é","role":"user"}]'
     assert messages_sha256(two) == hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "model"),
+    [
+        ("local:abc", "m"),
+        ('https://example.org/v1?x="q"', "qwen/Qwen2.5 \\ 7B ✓"),  # quotes, a backslash and non-ASCII in the JSON
+        ("http://e", "odd\x00model"),  # the template's mark inside a part's text
+        ("http://e", "\x00"),  # a part that is the template's mark: every key is worked out in full
+    ],
+)
+def test_a_key_template_fills_in_exactly_the_key_of_the_whole_parts(endpoint, model):
+    from harness.extract.cache import KeyTemplate, messages_sha256
+
+    base = make_sample(prompt(), model, ART, endpoint, GenParams(temperature=0.3, seed=None), 2).parts
+    template = KeyTemplate(base)
+    for text in ("a", "Sekitar 27 juta UMKM", "</article> {article}"):
+        digest = messages_sha256([{"role": "system", "content": "s"}, {"role": "user", "content": text}])
+        parts, filled = template.fill(digest)
+        whole = base.model_copy(update={"messages_sha256": digest})
+        assert (
+            parts == whole
+            and filled
+            == whole.key()
+            == hashlib.sha256(canonical_json(whole.model_dump(mode="json")).encode()).hexdigest()
+        )
+
+
+def test_planned_samples_are_the_samples_made_one_by_one_each_with_its_own_messages():
+    from harness.extract.runner import plan_samples
+
+    prompts = [prompt("p"), prompt("q", system="Extract every claim.")]
+    arts = [ART, ART.model_copy(update={"article_id": "a2", "text": "Per Maret 2023, 3,8 juta."})]
+    params = GenParams(temperature=0.5)
+    planned = plan_samples(prompts, ["m", "n"], arts, "local:abc", params, repeats=2)
+    made = [make_sample(p, m, a, "local:abc", params, r) for p in prompts for m in ["m", "n"] for a in arts
+            for r in range(2)]  # fmt: skip
+    assert len(planned) == 16
+    for got, want in zip(planned, made, strict=True):
+        assert (got.prompt.id, got.model, got.article.article_id, got.repeat) == (
+            want.prompt.id, want.model, want.article.article_id, want.repeat)  # fmt: skip
+        assert (got.key, got.parts, got.messages) == (want.key, want.parts, want.messages)
+    assert len({id(s.messages) for s in planned}) == 16  # instructor's re-asks append to a sample's messages

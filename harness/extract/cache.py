@@ -120,6 +120,27 @@ class KeyParts(BaseModel):
         return sha256_text(canonical_json(self.model_dump(mode="json")))
 
 
+class KeyTemplate:
+    """Parts that differ only in their messages' digest (one prompt, model and repeat over many articles):
+    `fill(digest)` is `parts.model_copy(update={"messages_sha256": digest})` and its `key()`, with the canonical JSON
+    around the digest written once (at 500 articles the keys took about half the time to plan the samples)."""
+
+    _MARK = "\x00"  # written `"\u0000"` in JSON; should another part hold it too, every key is worked out in full
+
+    def __init__(self, parts: KeyParts):
+        self._parts = parts
+        text = canonical_json({**parts.model_dump(mode="json"), "messages_sha256": self._MARK})
+        around = text.split(json.dumps(self._MARK))
+        self._around = (around[0], around[1]) if len(around) == 2 else None
+
+    def fill(self, digest: str) -> tuple[KeyParts, str]:
+        parts = self._parts.model_copy(update={"messages_sha256": digest})
+        if self._around is None:
+            return parts, parts.key()
+        head, tail = self._around
+        return parts, sha256_text(head + json.dumps(digest, ensure_ascii=False) + tail)
+
+
 class Usage(BaseModel):
     """Tokens spent on one sample, every attempt included."""
 

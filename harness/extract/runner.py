@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel
 
 import harness
-from harness.extract.cache import CacheEntry, KeyParts, ResponseCache, ResponseStore, Usage, messages_sha256
+from harness.extract.cache import (
+    CacheEntry,
+    KeyParts,
+    KeyTemplate,
+    ResponseCache,
+    ResponseStore,
+    Usage,
+    messages_sha256,
+)
 from harness.extract.faults import Failure
 from harness.extract.params import GenParams, mode_name
 from harness.extract.progress import ProgressHooks, watch_slots
@@ -105,12 +113,22 @@ def plan_samples(
     prompts: Iterable[Prompt], models: Iterable[str], articles: Iterable[Article], endpoint: str, params: GenParams,
     repeats: int = 1,
 ) -> list[Sample]:  # fmt: skip
-    """Every prompt x model x article x repeat, in that nesting order."""
-    arts = list(articles)
-    return [
-        make_sample(p, m, a, endpoint, params, r)
-        for p in prompts for m in models for a in arts for r in range(repeats)
-    ]  # fmt: skip
+    """Every prompt x model x article x repeat, in that nesting order: each sample as `make_sample` makes it, the
+    keys of one prompt, model and repeat written from one KeyTemplate."""
+    arts, models, out = list(articles), list(models), []
+    for p in prompts:
+        spec = p.spec()
+        filled = [fill(p, a.text) for a in arts]
+        digests = [messages_sha256(messages) for messages in filled]
+        for i, m in enumerate(models):
+            templates = [KeyTemplate(key_parts(endpoint, m, [], params, r, spec.sha256, spec.grammar))
+                         for r in range(repeats)]  # fmt: skip
+            for a, messages, digest in zip(arts, filled, digests, strict=True):
+                for r, template in enumerate(templates):
+                    parts, key = template.fill(digest)
+                    own = messages if i == r == 0 else fill(p, a.text)  # a sample's own list: a re-ask appends to it
+                    out.append(Sample(p, m, a, r, own, parts, key))
+    return out
 
 
 def _from_entry(sample: Sample, entry: CacheEntry, source: Source) -> SampleResult:
