@@ -344,10 +344,10 @@ def _execute(cfg: RunConfig, on_result: Callable[[SampleResult], None] | None, l
             raise InputError("a running embedded server was given, but the run is configured for an endpoint")
         begun: list[Future[rec.Provenance]] = []
         meanwhile = partial(_meanwhile, begun, bool(gold))
-        if cfg.batch is not None:  # a batch job sends no requests of its own
+        if cfg.batch is not None:  # a batch job sends no requests of its own: started now, as before
             meanwhile()
         requested, stats = _request_missing(cfg, ep, missing, cache, record_store, on_result, local_server,
-                                            _also_on_sent(hooks, meanwhile), warm)  # fmt: skip
+                                            hooks if cfg.batch else _also_on_sent(hooks, meanwhile), warm)  # fmt: skip
         provenance = begun[0] if begun else None
     if record_store is not None:
         record_entries(entries.values(), record_store)

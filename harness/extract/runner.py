@@ -264,11 +264,12 @@ async def request_samples(
     results: dict[str, SampleResult] = {}
     stores = [s for s in (cache.local, record_to) if s is not None]
     writer = _Writer(stores, stats) if stores else None
-    watching = hooks is not None and hooks.on_tokens is not None and slots is not None
-    tracked = hooks is not None and (hooks.on_start is not None or hooks.on_stop is not None or watching)
+    # the hooks the slots report to, only when a listener hears starts, stops or (with `slots`) tokens
+    watcher = hooks if hooks is not None and hooks.on_tokens is not None and slots is not None else None
+    tracker = hooks if hooks is not None and (hooks.on_start or hooks.on_stop or watcher) else None
 
     async def one(sample: Sample) -> None:
-        held = _Held(slot, sample, flying, hooks) if tracked and hooks is not None else slot
+        held = _Held(slot, sample, flying, tracker) if tracker is not None else slot
         outcome = await provider.request(sample.messages, sample.model, held, sample.repeat, sample.prompt.spec())
         # The slot this answer held is free: the sample waiting for it sends its request first, and this answer's
         # bookkeeping (results, cache entry) runs after, while that request is on the network.
@@ -304,8 +305,8 @@ async def request_samples(
             on_result(result)
 
     watch = None
-    if watching and hooks is not None and slots is not None:
-        watch = asyncio.ensure_future(watch_slots(slots, lambda: list(flying), hooks))
+    if watcher is not None and slots is not None:
+        watch = asyncio.ensure_future(watch_slots(slots, lambda: list(flying), watcher))
     try:
         # The samples beyond the first `concurrency` only queue for a slot: they are started once the first requests
         # are on their sockets, not before them (at 500 samples and 100 in flight the first requests went out about
