@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -20,12 +21,32 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 
 
+def speed_probe(repeats: int = 7) -> float:
+    """Milliseconds for a fixed pure-Python workload (JSON out and back, a sort, a hash), median of `repeats`: the
+    same shared machine runs this up to 1.7x slower in some hours than in others, and every figure of the table
+    stretches with it, so the table says how fast the machine was while it ran (lower is faster)."""
+    import hashlib
+
+    data = [{"id": f"a{i:05d}", "text": "umkm digital " * (i % 7 + 1), "n": i * 7919 % 1000} for i in range(15000)]
+    took = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        back = json.loads(json.dumps(data))
+        back.sort(key=lambda d: (d["n"], d["id"]))
+        hashlib.sha256("".join(d["text"] + d["id"] for d in back).encode()).hexdigest()
+        took.append(time.perf_counter() - t0)
+    return round(statistics.median(took) * 1000, 1)
+
+
 def machine() -> dict[str, str]:
-    cpu = "?"
+    cpu, simd = "?", "?"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
+            if line.startswith("model name") and cpu == "?":
                 cpu = line.split(":", 1)[1].strip()
+            if line.startswith("flags"):  # what llama.cpp's kernels can use: the embedded model's speed
+                flags = set(line.split(":", 1)[1].split())
+                simd = next((f for f in ("avx512f", "avx2", "avx") if f in flags), "none")
                 break
     except OSError:
         pass
@@ -38,9 +59,9 @@ def machine() -> dict[str, str]:
         pass
     nproc = subprocess.run(["nproc"], capture_output=True, text=True).stdout.strip() or str(os.cpu_count())
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
-    return {"nproc": nproc, "cpu": cpu, "ram": ram, "python": platform.python_version(),
+    return {"nproc": nproc, "cpu": cpu, "simd": simd, "ram": ram, "python": platform.python_version(),
             "commit": commit.strip() or "?", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "load": " / ".join(f"{x:.2f}" for x in os.getloadavg())}  # fmt: skip
+            "load": " / ".join(f"{x:.2f}" for x in os.getloadavg()), "probe": f"{speed_probe()} ms"}  # fmt: skip
 
 
 def bench(script: str, *args: str) -> list[dict]:
@@ -105,8 +126,10 @@ def table(rows: list[dict]) -> list[tuple[str, str, str, str, str, str]]:
 
 def render(m: dict[str, str], rows: list[tuple[str, ...]]) -> str:
     head = ("benchmark", "case", "measured", "floor / target", "ratio", "detail")
-    lines = [f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram']} RAM; Python {m['python']}; "
-             f"commit {m['commit']}; {m['date']}; load average at the start {m['load']}.", "",
+    lines = [f"Machine: {m['nproc']} cores ({m['cpu']}, {m['simd']}), {m['ram']} RAM; Python {m['python']}; "
+             f"commit {m['commit']}; {m['date']}; load average at the start {m['load']}; speed probe (a fixed "
+             f"pure-Python workload, median of 7, lower is faster) {m['probe']} at the start, {m['probe_end']} at the "
+             "end.", "",
              "| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]  # fmt: skip
     lines += ["| " + " | ".join(str(c).replace("|", "/") for c in row) + " |" for row in rows]
     return "\n".join(lines) + "\n"
@@ -132,6 +155,7 @@ def main() -> None:
     rows += bench("bench_scoring.py", "--sizes", "5000", "10000")
     rows += bench("bench_faults.py")
     rows += bench("bench_normalize.py")
+    m["probe_end"] = f"{speed_probe()} ms"
     text = render(m, table(rows))
     print(text)
     args.out.write_text("# Benchmark results\n\nWritten by `make bench` (benchmarks/run_all.py); what each row "
