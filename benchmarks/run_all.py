@@ -8,6 +8,7 @@ Takes about 20 minutes on 2 cores, most of it the embedded model's fresh run and
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -25,8 +26,6 @@ def speed_probe(repeats: int = 7) -> float:
     """Milliseconds for a fixed pure-Python workload (JSON out and back, a sort, a hash), median of `repeats`: the
     same shared machine runs this up to 1.7x slower in some hours than in others, and every figure of the table
     stretches with it, so the table says how fast the machine was while it ran (lower is faster)."""
-    import hashlib
-
     data = [{"id": f"a{i:05d}", "text": "umkm digital " * (i % 7 + 1), "n": i * 7919 % 1000} for i in range(15000)]
     took = []
     for _ in range(repeats):
